@@ -1,0 +1,49 @@
+# One entry point for teachers and CI. Every target creates .venv first if it is
+# missing or out of date, so `make series` or `make test` works on a fresh clone.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+# Use the offline copy of MNIST beside the project when there is one (as on the
+# classroom machine and in CI); an MNIST_NPZ already set in the environment wins.
+SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
+ifneq ($(wildcard $(SHARED_MNIST)),)
+MNIST_NPZ ?= $(SHARED_MNIST)
+export MNIST_NPZ
+endif
+
+.PHONY: install series lab test lint benchmark benchmark-short notebooks clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+## The series' main job: run every notebook in order, full mode; copies go to build/executed/.
+series: install
+	MNIST_SERIES_MODE=full $(BIN)/python scripts/run_series.py --output-dir build/executed
+
+## Re-run the series in full mode and store the outputs in the committed notebooks.
+notebooks: install
+	MNIST_SERIES_MODE=full $(BIN)/python scripts/run_series.py --in-place
+
+## Open JupyterLab on the notebooks for a class.
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+## The whole test suite: lint, unit tests of helpers, the benchmark's short mode,
+## then every notebook in order with nbval in quick mode.
+test: install
+	$(BIN)/ruff check .
+	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:randomly
+
+## Time the recipes' own float32 training against the series' path (several minutes).
+benchmark: install
+	$(BIN)/python benchmarks/bench_training.py --json build/benchmark.json
+
+clean:
+	rm -rf build artifacts

@@ -1,0 +1,64 @@
+"""Shared code of the MNIST CNN notebook series: data, preprocessing, models, training, figures.
+
+Importing this package first also imports TensorFlow with its start-up log lines
+silenced, so notebooks show only what a student needs to read.
+"""
+
+from helpers._quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from helpers import plots  # noqa: E402
+from helpers.artifacts import load_history, load_model, run_dir, save_run  # noqa: E402
+from helpers.data import MnistDataError, keras_cache_path, load_mnist  # noqa: E402
+from helpers.evaluation import (  # noqa: E402
+    accuracy_per_digit,
+    confusion_matrix,
+    mistakes_by_confidence,
+    predict,
+)
+from helpers.models import build_functional_cnn, build_sequential_cnn, compile_with_adadelta  # noqa: E402
+from helpers.precision import choose_precision  # noqa: E402
+from helpers.preprocess import add_channel_axis, input_shape, one_hot, prepare, scale_pixels  # noqa: E402
+from helpers.settings import SEED, is_quick, mode  # noqa: E402
+from helpers.training import (  # noqa: E402
+    FUNCTIONAL,
+    SEQUENTIAL,
+    epochs_for_mode,
+    seed_everything,
+    train,
+    training_split_for_mode,
+)
+
+__all__ = [
+    "FUNCTIONAL",
+    "SEED",
+    "SEQUENTIAL",
+    "MnistDataError",
+    "accuracy_per_digit",
+    "add_channel_axis",
+    "build_functional_cnn",
+    "build_sequential_cnn",
+    "choose_precision",
+    "compile_with_adadelta",
+    "confusion_matrix",
+    "epochs_for_mode",
+    "input_shape",
+    "is_quick",
+    "keras_cache_path",
+    "load_history",
+    "load_mnist",
+    "load_model",
+    "mistakes_by_confidence",
+    "mode",
+    "one_hot",
+    "plots",
+    "predict",
+    "prepare",
+    "run_dir",
+    "save_run",
+    "scale_pixels",
+    "seed_everything",
+    "train",
+    "training_split_for_mode",
+]

@@ -1,0 +1,44 @@
+"""Import TensorFlow without the start-up log lines a student would have to ignore.
+
+TensorFlow's C++ runtime writes its banner (oneDNN notice, absl warning) to file
+descriptor 2 while it is imported, before any Python logging setting can reach it.
+Pointing descriptor 2 at /dev/null for the length of that import silences the
+banner and nothing else: real errors raised later still reach stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real descriptor 2 (some embedded consoles): nothing to hide
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras once, with their start-up noise turned off."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_silenced(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+    tf.get_logger().setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)

@@ -1,0 +1,44 @@
+"""Where a trained model is right and wrong: per-digit accuracy, confusion, mistakes."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import keras
+import numpy as np
+
+from helpers.preprocess import NUM_CLASSES
+
+
+class Predictions(NamedTuple):
+    labels: np.ndarray  # the predicted digit for each image
+    confidence: np.ndarray  # the probability the model gave that digit
+    probabilities: np.ndarray  # (n, 10) softmax outputs
+
+
+def predict(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> Predictions:
+    """Run the model over images and keep the top digit with its probability."""
+    probabilities = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype="float32")
+    labels = probabilities.argmax(axis=1)
+    return Predictions(labels, probabilities.max(axis=1), probabilities)
+
+
+def confusion_matrix(true_labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Counts[i, j] = how many images of digit i the model called j."""
+    true_labels, predicted = np.asarray(true_labels), np.asarray(predicted)
+    if true_labels.shape != predicted.shape:
+        raise ValueError(f"{true_labels.shape} true labels vs {predicted.shape} predictions.")
+    counts = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(counts, (true_labels, predicted), 1)
+    return counts
+
+
+def accuracy_per_digit(counts: np.ndarray) -> np.ndarray:
+    """The share of each digit's images classified right, from a confusion matrix."""
+    return np.diag(counts) / counts.sum(axis=1)
+
+
+def mistakes_by_confidence(true_labels: np.ndarray, predictions: Predictions) -> np.ndarray:
+    """Indices of misclassified images, the most confident mistakes first."""
+    wrong = np.flatnonzero(predictions.labels != np.asarray(true_labels))
+    return wrong[np.argsort(-predictions.confidence[wrong], kind="stable")]

@@ -1,0 +1,58 @@
+"""The series' settings, read from environment variables in this one place.
+
+MNIST_SERIES_MODE  full (default): the recipes' own epochs on all 60,000 images;
+                   quick: a seeded subset and a short run, for CI.
+MNIST_PRECISION    auto (default): bfloat16 mixed precision where the CPU has
+                   native bfloat16 support, float32 elsewhere;
+                   mixed_bfloat16 or float32 force one.
+MNIST_ARTIFACTS    folder for trained models and histories (default: artifacts/
+                   in the project's root).
+MNIST_NPZ          an offline copy of mnist.npz (see helpers.data).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MODES = ("full", "quick")
+PRECISIONS = ("auto", "mixed_bfloat16", "float32")
+SEED = 42
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _choice(variable: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(variable, allowed[0]).strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ValueError(
+            f"{variable}={os.environ[variable]!r} is not a valid setting. "
+            f"Use one of: {', '.join(allowed)} (or unset it for {allowed[0]!r})."
+        )
+    return value
+
+
+def mode() -> str:
+    """The run mode: 'full' (the recipes as written) or 'quick' (CI-sized)."""
+    return _choice("MNIST_SERIES_MODE", MODES)
+
+
+def is_quick() -> bool:
+    """True when the series runs in quick mode."""
+    return mode() == "quick"
+
+
+def requested_precision() -> str:
+    """The precision asked for: 'auto', 'mixed_bfloat16' or 'float32'."""
+    return _choice("MNIST_PRECISION", PRECISIONS)
+
+
+def artifacts_dir() -> Path:
+    """Where trained models and histories of the current mode are kept.
+
+    Quick and full runs keep separate folders, so a CI run never replaces the
+    models a class trained in full.
+    """
+    base = os.environ.get("MNIST_ARTIFACTS")
+    root = Path(base).expanduser() if base else PROJECT_ROOT / "artifacts"
+    return root / mode()

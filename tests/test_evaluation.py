@@ -1,0 +1,38 @@
+"""Per-digit accuracy, the confusion matrix and the ranking of mistakes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.evaluation import Predictions, accuracy_per_digit, confusion_matrix, mistakes_by_confidence
+
+
+def test_confusion_matrix_counts_pairs():
+    counts = confusion_matrix(np.array([0, 0, 1, 9, 9, 9]), np.array([0, 7, 1, 9, 4, 9]))
+    assert counts.sum() == 6
+    assert counts[0, 0] == 1 and counts[0, 7] == 1 and counts[1, 1] == 1
+    assert counts[9, 9] == 2 and counts[9, 4] == 1
+
+
+def test_confusion_matrix_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="true labels vs"):
+        confusion_matrix(np.zeros(3, dtype=int), np.zeros(4, dtype=int))
+
+
+def test_accuracy_per_digit():
+    true = np.repeat(np.arange(10), 4)
+    predicted = true.copy()
+    predicted[:2] = 5  # half of the zeros wrong
+    accuracy = accuracy_per_digit(confusion_matrix(true, predicted))
+    assert accuracy[0] == 0.5 and (accuracy[1:] == 1.0).all()
+
+
+def test_most_confident_mistakes_come_first():
+    true = np.array([1, 2, 3, 4, 5])
+    predictions = Predictions(
+        labels=np.array([1, 7, 3, 9, 0]),
+        confidence=np.array([0.99, 0.60, 0.95, 0.97, 0.80]),
+        probabilities=np.zeros((5, 10)),
+    )
+    assert mistakes_by_confidence(true, predictions).tolist() == [3, 4, 1]
