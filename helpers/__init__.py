@@ -11,6 +11,7 @@ import_tensorflow_quietly()
 from helpers import plots  # noqa: E402
 from helpers.artifacts import load_history, load_model, run_dir, save_run  # noqa: E402
 from helpers.data import MnistDataError, keras_cache_path, load_mnist  # noqa: E402
+from helpers.display import show_source  # noqa: E402
 from helpers.evaluation import (  # noqa: E402
     accuracy_per_digit,
     confusion_matrix,
@@ -59,6 +60,7 @@ __all__ = [
     "save_run",
     "scale_pixels",
     "seed_everything",
+    "show_source",
     "train",
     "training_split_for_mode",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from helpers.preprocess import NUM_CLASSES
 
@@ -17,19 +18,23 @@ def show_digits(
     columns: int = 10,
     suptitle: str | None = None,
 ) -> Figure:
-    """A grid of digit images, each with a title underneath (its label, say)."""
-    images = np.asarray(images).reshape(len(images), 28, 28)
+    """A grid of greyscale images (n, rows, cols), each with a title underneath (its label, say)."""
+    images = np.asarray(images)
+    if images.ndim == 4 and 1 in (images.shape[1], images.shape[3]):  # a channel axis of size 1
+        images = images[:, 0] if images.shape[1] == 1 else images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"expected greyscale images of shape (n, rows, cols), got {images.shape}.")
     if len(images) != len(titles):
         raise ValueError(f"{len(images)} images but {len(titles)} titles.")
     if len(images) == 0:
         raise ValueError("there are no images to show.")
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.45 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.25 * columns, 1.55 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, title in zip(axes.flat, images, titles, strict=False):
         ax.imshow(image, cmap="gray_r")
-        ax.set_title(title, fontsize=9, y=-0.28)
+        ax.set_title(title, fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -87,6 +92,7 @@ def plot_history(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> Figu
     acc_ax.set_ylabel("share of images classified right")
     for ax in (loss_ax, acc_ax):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -115,5 +121,25 @@ def plot_confusion_matrix(counts: np.ndarray, title: str) -> Figure:
     ax.set_ylabel("true digit")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label="images + 1 (log scale)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_per_digit(accuracies: Mapping[str, np.ndarray]) -> Figure:
+    """Grouped bars: each model's accuracy on each digit, zoomed in on the top of the scale."""
+    digits = np.arange(NUM_CLASSES)
+    width = 0.8 / len(accuracies)
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    lowest = 1.0
+    for i, (name, accuracy) in enumerate(accuracies.items()):
+        ax.bar(digits + (i - (len(accuracies) - 1) / 2) * width, accuracy, width=width, label=name)
+        lowest = min(lowest, float(np.min(accuracy)))
+    ax.set_ylim(max(0.0, lowest - 0.02), 1.0)
+    ax.set_xticks(digits)
+    ax.set_xlabel("true digit")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy on each digit of the test set")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
     fig.tight_layout()
     return fig

@@ -72,6 +72,10 @@ class PreparedSplit(NamedTuple):
     targets: np.ndarray  # float32 one-hot, (n, 10)
     labels: np.ndarray  # the original digit labels, (n,)
 
+    def head(self, count: int) -> PreparedSplit:
+        """The first `count` images of the split, with their targets and labels."""
+        return PreparedSplit(self.images[:count], self.targets[:count], self.labels[:count])
+
 
 def prepare(images: np.ndarray, labels: np.ndarray, data_format: str | None = None) -> PreparedSplit:
     """Apply the recipes' three steps to one split: channel axis, scaling, one-hot labels."""

@@ -93,6 +93,9 @@ def test_prepare_a_split(real_arrays):
     assert split.images.shape == (100, 28, 28, 1) and split.images.dtype == np.float32
     assert split.targets.shape == (100, 10)
     assert split.labels[:5].tolist() == [7, 2, 1, 0, 4]
+    first = split.head(3)
+    assert [len(part) for part in first] == [3, 3, 3]
+    assert first.labels.tolist() == [7, 2, 1]
 
 
 def test_prepare_rejects_mismatched_lengths(real_arrays):

@@ -1,0 +1,165 @@
+"""Benchmark: each recipe trained as its own code would (float32), and through the series' path.
+
+    python benchmarks/bench_training.py --json build/benchmark.json   # full: several minutes
+    python benchmarks/bench_training.py --short                       # 1 epoch on a subset
+
+"recipe float32" follows the write-ups' code: float32 layers, NumPy arrays handed
+straight to fit(), validation on the test set where the recipe did it, and
+Adadelta with learning rate 1.0 so that the accuracies are comparable. "series"
+is what notebooks 03 and 04 run: helpers.train with the precision that
+helpers.choose_precision() picks (bfloat16 mixed precision on CPUs with native
+bfloat16) and a shuffled, prefetched tf.data pipeline. Both use the recipe's
+network, batch size, epochs and seed. Each run is a separate process, so its
+peak memory is its own. Prints a table and writes the same as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WAYS = ("recipe float32", "series")
+SHORT_TRAIN, SHORT_TEST = 2000, 1000
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> dict:
+    """Train one recipe one way in this process and return its measurements."""
+    import helpers
+    from helpers import training
+
+    recipe = {"sequential": helpers.SEQUENTIAL, "functional": helpers.FUNCTIONAL}[recipe_name]
+    epochs = epochs or (1 if short else recipe.epochs)
+    (x_train, y_train), (x_test, y_test) = helpers.load_mnist()
+    train, test = helpers.prepare(x_train, y_train), helpers.prepare(x_test, y_test)
+    if short:
+        train, test = train.head(SHORT_TRAIN), test.head(SHORT_TEST)
+
+    helpers.seed_everything()
+    policy = "float32" if way == "recipe float32" else helpers.choose_precision().policy
+    model = recipe.build(helpers.input_shape(), policy)
+    helpers.compile_with_adadelta(model, learning_rate=recipe.learning_rate)
+    if way == "series":
+        run = helpers.train(recipe, model, train, test, epochs=epochs, verbose=0)
+        epoch_seconds, test_loss, test_accuracy = run.epoch_seconds, run.test_loss, run.test_accuracy
+    else:
+        timer = training.EpochTimer()
+        validation = (test.images, test.targets) if recipe is helpers.SEQUENTIAL else None
+        model.fit(
+            train.images,
+            train.targets,
+            batch_size=recipe.batch_size,
+            epochs=epochs,
+            validation_data=validation,
+            callbacks=[timer],
+            verbose=0,
+        )
+        epoch_seconds = timer.seconds
+        test_loss, test_accuracy = model.evaluate(test.images, test.targets, verbose=0)
+    later = epoch_seconds[1:] or epoch_seconds
+    return {
+        "recipe": recipe_name,
+        "way": way,
+        "precision": policy,
+        "epochs": epochs,
+        "training_images": len(train.images),
+        "seconds_per_epoch": statistics.median(later),
+        "epoch_seconds": [round(s, 2) for s in epoch_seconds],
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_in_child(recipe: str, way: str, epochs: int | None, short: bool) -> dict:
+    command = [sys.executable, __file__, "--child", recipe, way]
+    if epochs:
+        command += ["--epochs", str(epochs)]
+    if short:
+        command.append("--short")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{recipe} / {way} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def table(results: list[dict]) -> str:
+    header = (
+        "| recipe | way | precision | epochs | s/epoch | speed-up | test accuracy | test loss | peak memory |"
+    )
+    lines = [header, "|" + " --- |" * 9]
+    baseline = {r["recipe"]: r["seconds_per_epoch"] for r in results if r["way"] == "recipe float32"}
+    for r in results:
+        ratio = baseline.get(r["recipe"], float("nan")) / r["seconds_per_epoch"]
+        lines.append(
+            f"| {r['recipe']} | {r['way']} | {r['precision']} | {r['epochs']} "
+            f"| {r['seconds_per_epoch']:.1f} | {ratio:.2f}x | {r['test_accuracy']:.4f} "
+            f"| {r['test_loss']:.4f} | {r['peak_memory_mb']:,.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--short", action="store_true", help=f"1 epoch on {SHORT_TRAIN:,} images, to check the script"
+    )
+    parser.add_argument("--epochs", type=int, help="override the recipes' epochs")
+    parser.add_argument(
+        "--recipes", nargs="+", default=["sequential", "functional"], choices=["sequential", "functional"]
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--child", nargs=2, metavar=("RECIPE", "WAY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+
+    if args.child:
+        print(json.dumps(train_once(*args.child, args.epochs, args.short)))
+        return 0
+
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results = []
+    for recipe in args.recipes:
+        for way in WAYS:
+            print(f"training {recipe} / {way} ...", flush=True)
+            results.append(run_in_child(recipe, way, args.epochs, args.short))
+    report = {
+        "date": started,
+        "cpu": cpu_name(),
+        "cores": len(os.sched_getaffinity(0)),
+        "short": args.short,
+        "results": results,
+    }
+    print(
+        f"\n{started} on {report['cpu']} ({report['cores']} cores)" + (" [short mode]" if args.short else "")
+    )
+    print(table(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

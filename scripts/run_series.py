@@ -1,0 +1,74 @@
+"""Execute every notebook of the series in order, in a fresh kernel each.
+
+    python scripts/run_series.py --output-dir build/executed   # copies, e.g. for a class
+    python scripts/run_series.py --in-place                    # refresh the committed outputs
+
+The mode comes from MNIST_SERIES_MODE (see helpers.settings); `make series` and
+`make notebooks` set it to full. Stops at the first notebook that fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def execute(path: Path, kernel_name: str) -> nbformat.NotebookNode:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        kernel_name=kernel_name,
+        timeout=None,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    for cell in notebook.cells:  # keep stored notebooks free of per-run timestamps
+        cell.get("metadata", {}).pop("execution", None)
+    return notebook
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--output-dir", type=Path, help="write executed copies here")
+    where.add_argument("--in-place", action="store_true", help="overwrite the notebooks with their outputs")
+    parser.add_argument("--kernel", default="python3", help="Jupyter kernel to run them in")
+    args = parser.parse_args()
+
+    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        print(f"No numbered notebooks found in {NOTEBOOKS}.", file=sys.stderr)
+        return 1
+    if args.output_dir:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for path in notebooks:
+        began = time.perf_counter()
+        print(f"{path.name} ...", end=" ", flush=True)
+        try:
+            notebook = execute(path, args.kernel)
+        except CellExecutionError as error:
+            print("FAILED")
+            print(error, file=sys.stderr)
+            return 1
+        target = path if args.in_place else args.output_dir / path.name
+        temporary = target.with_suffix(".ipynb.tmp")
+        nbformat.write(notebook, temporary)
+        temporary.replace(target)
+        print(f"{time.perf_counter() - began:.0f} s")
+    print(f"All {len(notebooks)} notebooks ran in {time.perf_counter() - started:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The benchmark script works end to end in its short mode (its timings are not judged here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_training.py"
+
+
+def test_short_benchmark_prints_and_writes_every_run(tmp_path):
+    report_path = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--short", "--json", str(report_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["short"] is True and report["cpu"]
+    runs = {(r["recipe"], r["way"]): r for r in report["results"]}
+    assert set(runs) == {
+        (recipe, way) for recipe in ("sequential", "functional") for way in ("recipe float32", "series")
+    }
+    for (recipe, way), run in runs.items():
+        assert run["epochs"] == 1 and run["training_images"] == 2000
+        assert run["seconds_per_epoch"] > 0 and run["peak_memory_mb"] > 100
+        assert 0.0 <= run["test_accuracy"] <= 1.0 and run["test_loss"] > 0
+        assert f"| {recipe} | {way} | {run['precision']} | 1 |" in done.stdout
+    assert runs[("sequential", "recipe float32")]["precision"] == "float32"
+    assert "speed-up" in done.stdout and "1.00x" in done.stdout
+
+
+def test_bad_arguments_are_refused():
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--epochs", "0"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2 and "--epochs must be at least 1" in done.stderr
