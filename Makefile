@@ -39,7 +39,7 @@ lab: install
 ## then every notebook in order with nbval in quick mode.
 test: install
 	$(BIN)/ruff check .
-	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:randomly
+	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
 
 ## Time the recipes' own float32 training against the series' path (several minutes).
 benchmark: install

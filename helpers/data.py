@@ -47,7 +47,7 @@ MNIST_ARRAYS: dict[str, ArraySpec] = {
 FIX_HINT = (
     "Get a good copy of mnist.npz (the file keras.datasets.mnist.load_data() downloads) "
     "and point the environment variable MNIST_NPZ at it, or put it in the Keras cache "
-    "at {cache}."
+    "at {cache}. A damaged file in that cache can be deleted: Keras downloads it again when online."
 )
 
 

@@ -48,6 +48,8 @@ def test_dataset_batches_and_shuffles(splits):
     labels = np.concatenate([b[1].numpy().argmax(axis=1) for b in batches])
     assert sorted(labels.tolist()) == sorted(train.labels.tolist())
     assert labels.tolist() != train.labels.tolist()
+    options = training.batched_dataset(train, 1000).options()
+    assert options.autotune.enabled is False and options.threading.private_threadpool_size == 1
     in_order = np.concatenate([b[1].numpy().argmax(axis=1) for b in training.batched_dataset(train, 1000)])
     np.testing.assert_array_equal(in_order, train.labels)
 
