@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series lab test lint benchmark benchmark-short notebooks clean
+.PHONY: install series notebooks lab test benchmark clean
 
 install: $(VENV)/.installed
 
@@ -41,7 +41,7 @@ test: install
 	$(BIN)/ruff check .
 	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
 
-## Time the recipes' own float32 training against the series' path (several minutes).
+## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install
 	$(BIN)/python benchmarks/bench_training.py --json build/benchmark.json
 
