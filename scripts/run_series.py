@@ -10,6 +10,7 @@ The mode comes from MNIST_SERIES_MODE (see helpers.settings); `make series` and
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ def execute(path: Path, kernel_name: str) -> nbformat.NotebookNode:
     client = NotebookClient(
         notebook,
         kernel_name=kernel_name,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport notices in the console
         timeout=None,
         resources={"metadata": {"path": str(path.parent)}},
     )
@@ -66,7 +68,9 @@ def main() -> int:
         nbformat.write(notebook, temporary)
         temporary.replace(target)
         print(f"{time.perf_counter() - began:.0f} s")
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest kernel's
     print(f"All {len(notebooks)} notebooks ran in {time.perf_counter() - started:.0f} s.")
+    print(f"Peak memory of a notebook's kernel: {peak_mb:,.0f} MB.")
     return 0
 
 
