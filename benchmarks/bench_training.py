@@ -1,6 +1,6 @@
 """Benchmark: each recipe trained as its own code would (float32), and through the series' path.
 
-    python benchmarks/bench_training.py --json build/benchmark.json   # full: several minutes
+    python benchmarks/bench_training.py --json build/benchmark.json   # full: about 25 minutes here
     python benchmarks/bench_training.py --short                       # 1 epoch on a subset
 
 "recipe float32" follows the write-ups' code: float32 layers, NumPy arrays handed

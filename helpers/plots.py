@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -101,8 +102,6 @@ def plot_history(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> Figu
 
 def plot_confusion_matrix(counts: np.ndarray, title: str) -> Figure:
     """A confusion matrix with its counts written in each cell (log colour scale)."""
-    from matplotlib.colors import LogNorm
-
     fig, ax = plt.subplots(figsize=(6, 5.2))
     image = ax.imshow(counts + 1, cmap="Blues", norm=LogNorm())
     for (row, col), count in np.ndenumerate(counts):

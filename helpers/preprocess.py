@@ -72,9 +72,13 @@ class PreparedSplit(NamedTuple):
     targets: np.ndarray  # float32 one-hot, (n, 10)
     labels: np.ndarray  # the original digit labels, (n,)
 
+    def select(self, index: slice | np.ndarray) -> PreparedSplit:
+        """The images picked by a slice or index array, with their targets and labels."""
+        return PreparedSplit(self.images[index], self.targets[index], self.labels[index])
+
     def head(self, count: int) -> PreparedSplit:
         """The first `count` images of the split, with their targets and labels."""
-        return PreparedSplit(self.images[:count], self.targets[:count], self.labels[:count])
+        return self.select(slice(None, count))
 
 
 def prepare(images: np.ndarray, labels: np.ndarray, data_format: str | None = None) -> PreparedSplit:

@@ -52,7 +52,7 @@ def training_split_for_mode(split: PreparedSplit, seed: int = settings.SEED) -> 
     if not settings.is_quick() or len(split.images) <= QUICK_TRAIN_IMAGES:
         return split
     chosen = np.sort(np.random.default_rng(seed).choice(len(split.images), QUICK_TRAIN_IMAGES, replace=False))
-    return PreparedSplit(split.images[chosen], split.targets[chosen], split.labels[chosen])
+    return split.select(chosen)
 
 
 def batched_dataset(
