@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -73,14 +72,13 @@ def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> d
         )
         epoch_seconds = timer.seconds
         test_loss, test_accuracy = model.evaluate(test.images, test.targets, verbose=0)
-    later = epoch_seconds[1:] or epoch_seconds
     return {
         "recipe": recipe_name,
         "way": way,
         "precision": policy,
         "epochs": epochs,
         "training_images": len(train.images),
-        "seconds_per_epoch": statistics.median(later),
+        "seconds_per_epoch": helpers.median_epoch_seconds(epoch_seconds),
         "epoch_seconds": [round(s, 2) for s in epoch_seconds],
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),

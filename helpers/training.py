@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +80,17 @@ def compute_policy(model: keras.Model) -> str:
     return next(layer for layer in model.layers if layer.weights).dtype_policy.name
 
 
+def median_epoch_seconds(epoch_seconds: Sequence[float]) -> float:
+    """Typical seconds per epoch: the median of the epochs after the first.
+
+    The first epoch also traces and compiles the training step, so it is left
+    out whenever there is more than one.
+    """
+    if not epoch_seconds:
+        raise ValueError("no epoch timings: train for at least one epoch first.")
+    return float(np.median(epoch_seconds[1:] or epoch_seconds))
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall-clock seconds of each epoch, validation included."""
 
@@ -113,19 +124,21 @@ def train(
     test_split: PreparedSplit,
     *,
     epochs: int | None = None,
+    seed: int = settings.SEED,
     verbose: int = 2,
 ) -> TrainingRun:
     """Fit a compiled model with the recipe's batch size, validating on the test set each epoch.
 
-    Epochs default to the mode's (see epochs_for_mode). The test set is only
-    watched, never learnt from, as both write-ups did.
+    Epochs default to the mode's (see epochs_for_mode); ``seed`` seeds the
+    per-epoch shuffle. The test set is only watched, never learnt from, as both
+    write-ups did.
     """
     if not model.compiled:
         raise ValueError("compile the model first, e.g. helpers.compile_with_adadelta(model).")
     epochs = epochs_for_mode(recipe) if epochs is None else epochs
     timer = EpochTimer()
     fit = model.fit(
-        batched_dataset(train_split, recipe.batch_size, shuffle_seed=settings.SEED),
+        batched_dataset(train_split, recipe.batch_size, shuffle_seed=seed),
         epochs=epochs,
         validation_data=batched_dataset(test_split, EVALUATION_BATCH),
         callbacks=[timer],

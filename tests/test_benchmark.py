@@ -40,3 +40,34 @@ def test_bad_arguments_are_refused():
         [sys.executable, str(BENCHMARK), "--epochs", "0"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 2 and "--epochs must be at least 1" in done.stderr
+
+
+SEED_SPREAD = BENCHMARK.parent / "seed_spread.py"
+
+
+def test_short_seed_spread_repeats_a_seed_and_summarises(tmp_path):
+    report_path = tmp_path / "spread.json"
+    done = subprocess.run(
+        [sys.executable, str(SEED_SPREAD), "--short", "--seeds", "5", "5", "6", "--recipes", "functional"]
+        + ["--json", str(report_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["short"] is True and not list(tmp_path.glob("*.partial"))
+    runs = report["runs"]
+    assert [(r["recipe"], r["seed"], r["epochs"]) for r in runs] == [("functional", s, 1) for s in (5, 5, 6)]
+    assert runs[0]["test_accuracy"] == runs[1]["test_accuracy"]
+    assert runs[0]["test_accuracy_per_epoch"] == [round(runs[0]["test_accuracy"], 4)]
+    assert all(0.0 <= r["float32_inference_accuracy"] <= 1.0 for r in runs)
+    assert "| functional | 3 |" in report["summary"] and report["summary"] in done.stdout
+
+
+def test_seed_spread_refuses_negative_seeds():
+    done = subprocess.run(
+        [sys.executable, str(SEED_SPREAD), "--seeds", "-1"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2 and "--seeds" in done.stderr

@@ -73,3 +73,24 @@ def test_adadelta_trap_and_a_real_fit(clean_settings, splits):
     assert set(learnt.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert learnt.info["epochs"] == 1 and learnt.info["training_images"] == 3000
     assert len(learnt.epoch_seconds) == 1 and learnt.epoch_seconds[0] > 0
+
+
+def test_median_epoch_seconds_leaves_out_the_first_epoch():
+    assert training.median_epoch_seconds([30.0, 10.0, 12.0, 11.0]) == 11.0
+    assert training.median_epoch_seconds([7.5]) == 7.5
+    with pytest.raises(ValueError, match="at least one epoch"):
+        training.median_epoch_seconds([])
+
+
+def test_the_seed_makes_a_run_repeat(clean_settings, splits):
+    """Same seed: the same trained weights; another shuffle seed: other weights."""
+
+    def weights_after_one_epoch(shuffle_seed):
+        training.seed_everything(3)
+        model = compile_with_adadelta(build_sequential_cnn((28, 28, 1)))
+        training.train(training.SEQUENTIAL, model, *splits, epochs=1, seed=shuffle_seed, verbose=0)
+        return model.get_weights()[-2]
+
+    first, again, other = (weights_after_one_epoch(seed) for seed in (3, 3, 4))
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)

@@ -1,0 +1,147 @@
+"""Seed study: how far the seed alone moves the series' test accuracy.
+
+    python benchmarks/seed_spread.py --json build/seed_spread.json  # seeds 1-10: about 65 minutes here
+    python benchmarks/seed_spread.py --short                        # 1 epoch on a subset
+
+Trains each recipe through the series' path (helpers.train, the precision that
+helpers.choose_precision() picks) once per seed; the seed sets the starting
+weights, the dropout masks and the order of the shuffled batches, and nothing
+else changes. For every run it records the test accuracy and loss, the test
+accuracy after each epoch, and the test accuracy of the same trained weights
+evaluated in float32, to show what bfloat16 inference costs, if anything.
+Prints one line per run and a summary per recipe against the write-up's
+published accuracy, and writes everything as JSON (after every run, so an
+interrupted study keeps what it measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+SHORT_TRAIN, SHORT_TEST = 2000, 1000
+RECIPES = ("sequential", "functional")
+
+
+def float32_accuracy(recipe, model, test) -> float:
+    """Test accuracy of the trained weights in a float32 copy of the network."""
+    import helpers
+
+    twin = helpers.compile_with_adadelta(recipe.build(helpers.input_shape(), "float32"))
+    twin.set_weights(model.get_weights())
+    return float(twin.evaluate(test.images, test.targets, batch_size=1000, verbose=0)[1])
+
+
+def train_with_seed(recipe_name: str, seed: int, train, test, epochs: int | None) -> dict:
+    """Train one recipe with one seed, exactly as notebooks 03 and 04 do, and measure it."""
+    import keras
+
+    import helpers
+
+    recipe = {"sequential": helpers.SEQUENTIAL, "functional": helpers.FUNCTIONAL}[recipe_name]
+    keras.backend.clear_session()
+    helpers.seed_everything(seed)
+    model = recipe.build(helpers.input_shape(), helpers.choose_precision().policy)
+    helpers.compile_with_adadelta(model, learning_rate=recipe.learning_rate)
+    started = time.perf_counter()
+    run = helpers.train(recipe, model, train, test, epochs=epochs or recipe.epochs, seed=seed, verbose=0)
+    return {
+        "recipe": recipe_name,
+        "seed": seed,
+        "precision": run.info["dtype_policy"],
+        "epochs": run.info["epochs"],
+        "training_images": len(train.images),
+        "test_accuracy": run.test_accuracy,
+        "test_loss": run.test_loss,
+        "float32_inference_accuracy": float32_accuracy(recipe, model, test),
+        "test_accuracy_per_epoch": [round(a, 4) for a in run.history["val_accuracy"]],
+        "minutes": round((time.perf_counter() - started) / 60, 2),
+    }
+
+
+def summary(runs: list[dict], published: dict[str, float]) -> str:
+    """One table row per recipe: the spread of test accuracy over the seeds."""
+    lines = [
+        "| recipe | seeds | mean | std | min | max | at or above published | published |",
+        "|" + " --- |" * 8,
+    ]
+    for recipe in RECIPES:
+        accuracies = [r["test_accuracy"] for r in runs if r["recipe"] == recipe]
+        if not accuracies:
+            continue
+        spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
+        reached = sum(a >= published[recipe] - 5e-6 for a in accuracies)  # accuracies are k / 10,000
+        lines.append(
+            f"| {recipe} | {len(accuracies)} | {statistics.mean(accuracies):.4f} | {spread:.4f} "
+            f"| {min(accuracies):.4f} | {max(accuracies):.4f} | {reached} of {len(accuracies)} "
+            f"| {published[recipe]:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_json(path: Path, report: dict) -> None:
+    """Write the report whole or not at all: to a temporary file, then renamed over the old one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(report, indent=2) + "\n")
+    partial.replace(path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=list(range(1, 11)), help="seeds to try (default 1-10)"
+    )
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES)
+    parser.add_argument("--epochs", type=int, help="override the recipes' epochs")
+    parser.add_argument(
+        "--short", action="store_true", help=f"1 epoch on {SHORT_TRAIN:,} images, to check the script"
+    )
+    parser.add_argument("--json", type=Path, help="write the runs and the summary here")
+    args = parser.parse_args()
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    if any(seed < 0 for seed in args.seeds):
+        parser.error("--seeds must be whole numbers of 0 or more")
+
+    import helpers
+
+    (x_train, y_train), (x_test, y_test) = helpers.load_mnist()
+    train, test = helpers.prepare(x_train, y_train), helpers.prepare(x_test, y_test)
+    epochs = 1 if args.short else args.epochs
+    if args.short:
+        train, test = train.head(SHORT_TRAIN), test.head(SHORT_TEST)
+    published = {
+        "sequential": helpers.SEQUENTIAL.published_accuracy,
+        "functional": helpers.FUNCTIONAL.published_accuracy,
+    }
+
+    report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "short": args.short, "runs": []}
+    for seed in args.seeds:
+        for recipe in args.recipes:
+            run = train_with_seed(recipe, seed, train, test, epochs)
+            report["runs"].append(run)
+            print(
+                f"{recipe:<10} seed {seed:>3}: test accuracy {run['test_accuracy']:.4f} "
+                f"(float32 inference {run['float32_inference_accuracy']:.4f}), loss {run['test_loss']:.4f}, "
+                f"{run['minutes']:.1f} min",
+                flush=True,
+            )
+            if args.json:
+                write_json(args.json, report)
+    report["summary"] = summary(report["runs"], published)
+    print("\n" + report["summary"])
+    if args.json:
+        write_json(args.json, report)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
