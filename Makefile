@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks lab test benchmark clean
+.PHONY: install series notebooks lab test benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,10 @@ test: install
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install
 	$(BIN)/python benchmarks/bench_training.py --json build/benchmark.json
+
+## Train both recipes through the series' path with seeds 1-10: the spread of test accuracy (about 65 minutes).
+seed-spread: install
+	$(BIN)/python benchmarks/seed_spread.py --json build/seed_spread.json
 
 clean:
 	rm -rf build artifacts

@@ -1,4 +1,4 @@
-"""The benchmark script works end to end in its short mode (its timings are not judged here)."""
+"""The benchmark scripts work end to end in their short modes (timings and accuracies are not judged here)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_training.py"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARK = BENCHMARKS / "bench_training.py"
+SEED_SPREAD = BENCHMARKS / "seed_spread.py"
+
+
+def run_script(script: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 def test_short_benchmark_prints_and_writes_every_run(tmp_path):
     report_path = tmp_path / "bench.json"
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--short", "--json", str(report_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_script(BENCHMARK, "--short", "--json", str(report_path))
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["short"] is True and report["cpu"]
@@ -36,25 +38,14 @@ def test_short_benchmark_prints_and_writes_every_run(tmp_path):
 
 
 def test_bad_arguments_are_refused():
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--epochs", "0"], capture_output=True, text=True, check=False
-    )
+    done = run_script(BENCHMARK, "--epochs", "0")
     assert done.returncode == 2 and "--epochs must be at least 1" in done.stderr
-
-
-SEED_SPREAD = BENCHMARK.parent / "seed_spread.py"
 
 
 def test_short_seed_spread_repeats_a_seed_and_summarises(tmp_path):
     report_path = tmp_path / "spread.json"
-    done = subprocess.run(
-        [sys.executable, str(SEED_SPREAD), "--short", "--seeds", "5", "5", "6", "--recipes", "functional"]
-        + ["--json", str(report_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    arguments = ["--short", "--seeds", "5", "5", "6", "--recipes", "functional", "--json", str(report_path)]
+    done = run_script(SEED_SPREAD, *arguments)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["short"] is True and not list(tmp_path.glob("*.partial"))
@@ -67,7 +58,5 @@ def test_short_seed_spread_repeats_a_seed_and_summarises(tmp_path):
 
 
 def test_seed_spread_refuses_negative_seeds():
-    done = subprocess.run(
-        [sys.executable, str(SEED_SPREAD), "--seeds", "-1"], capture_output=True, text=True, check=False
-    )
+    done = run_script(SEED_SPREAD, "--seeds", "-1")
     assert done.returncode == 2 and "--seeds" in done.stderr
