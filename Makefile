@@ -45,7 +45,7 @@ test: install
 benchmark: install
 	$(BIN)/python benchmarks/bench_training.py --json build/benchmark.json
 
-## Train both recipes through the series' path with seeds 1-10: the spread of test accuracy (about 65 minutes).
+## Train both recipes through the series' path with seeds 1-10: the spread of test accuracy (about 75 minutes).
 seed-spread: install
 	$(BIN)/python benchmarks/seed_spread.py --json build/seed_spread.json
 

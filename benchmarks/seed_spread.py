@@ -1,6 +1,6 @@
 """Seed study: how far the seed alone moves the series' test accuracy.
 
-    python benchmarks/seed_spread.py --json build/seed_spread.json  # seeds 1-10: about 65 minutes here
+    python benchmarks/seed_spread.py --json build/seed_spread.json  # seeds 1-10: about 75 minutes here
     python benchmarks/seed_spread.py --short                        # 1 epoch on a subset
 
 Trains each recipe through the series' path (helpers.train, the precision that
