@@ -22,12 +22,19 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because TensorFlow is slow to load
+    import keras
+
+    from helpers.preprocess import PreparedSplit
+    from helpers.training import Recipe
 
 SHORT_TRAIN, SHORT_TEST = 2000, 1000
 RECIPES = ("sequential", "functional")
 
 
-def float32_accuracy(recipe, model, test) -> float:
+def float32_accuracy(recipe: Recipe, model: keras.Model, test: PreparedSplit) -> float:
     """Test accuracy of the trained weights in a float32 copy of the network."""
     import helpers
 
@@ -36,7 +43,9 @@ def float32_accuracy(recipe, model, test) -> float:
     return float(twin.evaluate(test.images, test.targets, batch_size=1000, verbose=0)[1])
 
 
-def train_with_seed(recipe_name: str, seed: int, train, test, epochs: int | None) -> dict:
+def train_with_seed(
+    recipe_name: str, seed: int, train: PreparedSplit, test: PreparedSplit, epochs: int | None
+) -> dict:
     """Train one recipe with one seed, exactly as notebooks 03 and 04 do, and measure it."""
     import keras
 
