@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 WAYS = ("recipe float32", "series")
+RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
 SHORT_TRAIN, SHORT_TEST = 2000, 1000
 
 
@@ -44,7 +45,7 @@ def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> d
     import helpers
     from helpers import training
 
-    recipe = {"sequential": helpers.SEQUENTIAL, "functional": helpers.FUNCTIONAL}[recipe_name]
+    recipe = helpers.RECIPES[recipe_name]
     epochs = epochs or (1 if short else recipe.epochs)
     (x_train, y_train), (x_test, y_test) = helpers.load_mnist()
     train, test = helpers.prepare(x_train, y_train), helpers.prepare(x_test, y_test)
@@ -122,9 +123,7 @@ def main() -> int:
         "--short", action="store_true", help=f"1 epoch on {SHORT_TRAIN:,} images, to check the script"
     )
     parser.add_argument("--epochs", type=int, help="override the recipes' epochs")
-    parser.add_argument(
-        "--recipes", nargs="+", default=["sequential", "functional"], choices=["sequential", "functional"]
-    )
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPE_NAMES), choices=RECIPE_NAMES)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child", nargs=2, metavar=("RECIPE", "WAY"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because
     from helpers.training import Recipe
 
 SHORT_TRAIN, SHORT_TEST = 2000, 1000
-RECIPES = ("sequential", "functional")
+RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
 
 
 def float32_accuracy(recipe: Recipe, model: keras.Model, test: PreparedSplit) -> float:
@@ -51,7 +51,7 @@ def train_with_seed(
 
     import helpers
 
-    recipe = {"sequential": helpers.SEQUENTIAL, "functional": helpers.FUNCTIONAL}[recipe_name]
+    recipe = helpers.RECIPES[recipe_name]
     keras.backend.clear_session()
     helpers.seed_everything(seed)
     model = recipe.build(helpers.input_shape(), helpers.choose_precision().policy)
@@ -78,7 +78,7 @@ def summary(runs: list[dict], published: dict[str, float]) -> str:
         "| recipe | seeds | mean | std | min | max | at or above published | published |",
         "|" + " --- |" * 8,
     ]
-    for recipe in RECIPES:
+    for recipe in RECIPE_NAMES:
         accuracies = [r["test_accuracy"] for r in runs if r["recipe"] == recipe]
         if not accuracies:
             continue
@@ -107,7 +107,7 @@ def main() -> int:
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=list(range(1, 11)), help="seeds to try (default 1-10)"
     )
-    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES)
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPE_NAMES), choices=RECIPE_NAMES)
     parser.add_argument("--epochs", type=int, help="override the recipes' epochs")
     parser.add_argument(
         "--short", action="store_true", help=f"1 epoch on {SHORT_TRAIN:,} images, to check the script"
@@ -126,10 +126,7 @@ def main() -> int:
     epochs = 1 if args.short else args.epochs
     if args.short:
         train, test = train.head(SHORT_TRAIN), test.head(SHORT_TEST)
-    published = {
-        "sequential": helpers.SEQUENTIAL.published_accuracy,
-        "functional": helpers.FUNCTIONAL.published_accuracy,
-    }
+    published = {name: recipe.published_accuracy for name, recipe in helpers.RECIPES.items()}
 
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "short": args.short, "runs": []}
     for seed in args.seeds:

@@ -24,6 +24,7 @@ from helpers.preprocess import add_channel_axis, input_shape, one_hot, prepare, 
 from helpers.settings import SEED, is_quick, mode  # noqa: E402
 from helpers.training import (  # noqa: E402
     FUNCTIONAL,
+    RECIPES,
     SEQUENTIAL,
     epochs_for_mode,
     median_epoch_seconds,
@@ -34,6 +35,7 @@ from helpers.training import (  # noqa: E402
 
 __all__ = [
     "FUNCTIONAL",
+    "RECIPES",
     "SEED",
     "SEQUENTIAL",
     "MnistDataError",

@@ -35,6 +35,8 @@ class Recipe:
 
 SEQUENTIAL = Recipe("sequential", build_sequential_cnn, epochs=20, batch_size=128, published_accuracy=0.9922)
 FUNCTIONAL = Recipe("functional", build_functional_cnn, epochs=12, batch_size=500, published_accuracy=0.9906)
+# Each recipe by its name, for scripts that take recipe names on the command line.
+RECIPES = {recipe.name: recipe for recipe in (SEQUENTIAL, FUNCTIONAL)}
 
 
 def seed_everything(seed: int = settings.SEED) -> None:

@@ -21,6 +21,7 @@ def test_recipes_keep_their_settings():
     assert (training.SEQUENTIAL.epochs, training.SEQUENTIAL.batch_size) == (20, 128)
     assert (training.FUNCTIONAL.epochs, training.FUNCTIONAL.batch_size) == (12, 500)
     assert training.SEQUENTIAL.learning_rate == training.FUNCTIONAL.learning_rate == 1.0
+    assert training.RECIPES == {"sequential": training.SEQUENTIAL, "functional": training.FUNCTIONAL}
 
 
 def test_full_mode_uses_everything(clean_settings, real_arrays):
