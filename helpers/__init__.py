@@ -11,7 +11,7 @@ import_tensorflow_quietly()
 from helpers import plots  # noqa: E402
 from helpers.artifacts import load_history, load_model, run_dir, save_run  # noqa: E402
 from helpers.data import MnistDataError, keras_cache_path, load_mnist  # noqa: E402
-from helpers.display import show_source  # noqa: E402
+from helpers.display import layer_table, show_source  # noqa: E402
 from helpers.evaluation import (  # noqa: E402
     accuracy_per_digit,
     confusion_matrix,
@@ -23,9 +23,12 @@ from helpers.precision import choose_precision  # noqa: E402
 from helpers.preprocess import add_channel_axis, input_shape, one_hot, prepare, scale_pixels  # noqa: E402
 from helpers.settings import SEED, is_quick, mode  # noqa: E402
 from helpers.training import (  # noqa: E402
+    EVALUATION_BATCH,
     FUNCTIONAL,
     RECIPES,
     SEQUENTIAL,
+    EpochTimer,
+    batched_dataset,
     epochs_for_mode,
     median_epoch_seconds,
     seed_everything,
@@ -34,13 +37,16 @@ from helpers.training import (  # noqa: E402
 )
 
 __all__ = [
+    "EVALUATION_BATCH",
     "FUNCTIONAL",
     "RECIPES",
     "SEED",
     "SEQUENTIAL",
+    "EpochTimer",
     "MnistDataError",
     "accuracy_per_digit",
     "add_channel_axis",
+    "batched_dataset",
     "build_functional_cnn",
     "build_sequential_cnn",
     "choose_precision",
@@ -50,6 +56,7 @@ __all__ = [
     "input_shape",
     "is_quick",
     "keras_cache_path",
+    "layer_table",
     "load_history",
     "load_mnist",
     "load_model",

@@ -1,11 +1,16 @@
-"""The two networks of the series, layer for layer as their recipes wrote them.
+"""The reference definitions of the series' two networks, layer for layer as their recipes wrote them.
 
+Benchmarks and tests build the networks from here. Notebooks 03 and 04 write
+the same networks out in plain Keras in their own cells, where students read
+and edit them; a test (tests/test_notebook_networks.py) proves the two agree.
 Both builders take a Keras dtype policy. Under ``mixed_bfloat16`` every layer
 computes in bfloat16 except the softmax output, which stays float32 so that
 the probabilities and the loss keep their full precision.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import keras
 from keras import layers
@@ -55,3 +60,17 @@ def compile_with_adadelta(model: keras.Model, learning_rate: float = 1.0) -> ker
         metrics=["accuracy"],
     )
     return model
+
+
+def architecture(model: keras.Model) -> list[tuple[str, dict[str, Any], tuple[int | None, ...], int]]:
+    """Each layer's type, settings (its config without the name), output shape and parameter count.
+
+    Two models with equal architectures are the same network, whatever their
+    layers are called: tests use this to prove that the networks written out in
+    notebooks 03 and 04 are the reference builders above, layer for layer.
+    """
+    plan = []
+    for layer in model.layers:
+        config = {key: value for key, value in layer.get_config().items() if key != "name"}
+        plan.append((layer.__class__.__name__, config, tuple(layer.output.shape), layer.count_params()))
+    return plan

@@ -44,9 +44,11 @@ def seed_everything(seed: int = settings.SEED) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def epochs_for_mode(recipe: Recipe) -> int:
-    """The recipe's own epochs in full mode, QUICK_EPOCHS in quick mode."""
-    return QUICK_EPOCHS if settings.is_quick() else recipe.epochs
+def epochs_for_mode(full_epochs: int) -> int:
+    """The epochs to train for: `full_epochs` (a recipe's own) in full mode, QUICK_EPOCHS in quick mode."""
+    if full_epochs < 1:
+        raise ValueError(f"full_epochs must be at least 1, got {full_epochs}.")
+    return min(QUICK_EPOCHS, full_epochs) if settings.is_quick() else full_epochs
 
 
 def training_split_for_mode(split: PreparedSplit, seed: int = settings.SEED) -> PreparedSplit:
@@ -129,15 +131,17 @@ def train(
     seed: int = settings.SEED,
     verbose: int = 2,
 ) -> TrainingRun:
-    """Fit a compiled model with the recipe's batch size, validating on the test set each epoch.
+    """Fit a compiled model as notebooks 03 and 04 do, for benchmarks and tests.
 
-    Epochs default to the mode's (see epochs_for_mode); ``seed`` seeds the
-    per-epoch shuffle. The test set is only watched, never learnt from, as both
-    write-ups did.
+    The recipe's batch size, the mode's epochs (see epochs_for_mode) unless
+    given, ``seed`` for the per-epoch shuffle. The test set is measured after
+    each epoch, as the Sequential write-up's ``validation_data`` did (the
+    functional write-up fit without it); that only records the curves and
+    changes no weight.
     """
     if not model.compiled:
         raise ValueError("compile the model first, e.g. helpers.compile_with_adadelta(model).")
-    epochs = epochs_for_mode(recipe) if epochs is None else epochs
+    epochs = epochs_for_mode(recipe.epochs) if epochs is None else epochs
     timer = EpochTimer()
     fit = model.fit(
         batched_dataset(train_split, recipe.batch_size, shuffle_seed=seed),

@@ -27,8 +27,8 @@ def test_recipes_keep_their_settings():
 def test_full_mode_uses_everything(clean_settings, real_arrays):
     split = prepare(real_arrays["x_train"], real_arrays["y_train"])
     assert training.training_split_for_mode(split) is split
-    assert training.epochs_for_mode(training.SEQUENTIAL) == 20
-    assert training.epochs_for_mode(training.FUNCTIONAL) == 12
+    assert training.epochs_for_mode(training.SEQUENTIAL.epochs) == 20
+    assert training.epochs_for_mode(training.FUNCTIONAL.epochs) == 12
 
 
 def test_quick_mode_takes_a_seeded_subset(clean_settings, real_arrays):
@@ -39,7 +39,10 @@ def test_quick_mode_takes_a_seeded_subset(clean_settings, real_arrays):
     assert len(first.images) == training.QUICK_TRAIN_IMAGES
     np.testing.assert_array_equal(first.labels, again.labels)
     assert set(np.unique(first.labels)) == set(range(10))
-    assert training.epochs_for_mode(training.SEQUENTIAL) == training.QUICK_EPOCHS
+    assert training.epochs_for_mode(training.SEQUENTIAL.epochs) == training.QUICK_EPOCHS
+    assert training.epochs_for_mode(1) == 1  # never more than asked for
+    with pytest.raises(ValueError, match="at least 1"):
+        training.epochs_for_mode(0)
 
 
 def test_dataset_batches_and_shuffles(splits):
