@@ -42,3 +42,22 @@ def mistakes_by_confidence(true_labels: np.ndarray, predictions: Predictions) ->
     """Indices of misclassified images, the most confident mistakes first."""
     wrong = np.flatnonzero(predictions.labels != np.asarray(true_labels))
     return wrong[np.argsort(-predictions.confidence[wrong], kind="stable")]
+
+
+def confidence_text(probability: float, most_decimals: int = 4) -> str:
+    """A probability as a percentage with just enough decimals not to round up to 100 %.
+
+    A softmax output of 0.9996 printed as "100%" claims a certainty the network
+    did not have; this prints "99.96%" instead, and "> 99.9999%" (with the
+    default four decimals) when even that would round up.
+    """
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"a probability lies between 0 and 1, got {probability}.")
+    percent = 100.0 * probability
+    if percent == 100.0:
+        return "100%"
+    for decimals in range(most_decimals + 1):
+        text = f"{percent:.{decimals}f}"
+        if float(text) < 100.0:
+            return f"{text}%"
+    return f"> {100 - 10.0**-most_decimals:.{most_decimals}f}%"

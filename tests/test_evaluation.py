@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.evaluation import Predictions, accuracy_per_digit, confusion_matrix, mistakes_by_confidence
+from helpers.evaluation import (
+    Predictions,
+    accuracy_per_digit,
+    confidence_text,
+    confusion_matrix,
+    mistakes_by_confidence,
+)
 
 
 def test_confusion_matrix_counts_pairs():
@@ -36,3 +42,15 @@ def test_most_confident_mistakes_come_first():
         probabilities=np.zeros((5, 10)),
     )
     assert mistakes_by_confidence(true, predictions).tolist() == [3, 4, 1]
+
+
+def test_confidence_text_never_rounds_up_to_certainty():
+    assert confidence_text(0.9) == "90%"
+    assert confidence_text(0.9996) == "99.96%"
+    assert confidence_text(0.999991) == "99.999%"
+    assert confidence_text(0.9999991) == "99.9999%"
+    assert confidence_text(0.99999999) == "> 99.9999%"
+    assert confidence_text(1.0) == "100%"
+    assert confidence_text(0.123) == "12%"
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        confidence_text(1.5)
