@@ -14,6 +14,7 @@ from helpers.data import MnistDataError, keras_cache_path, load_mnist  # noqa: E
 from helpers.display import layer_table, show_source  # noqa: E402
 from helpers.evaluation import (  # noqa: E402
     accuracy_per_digit,
+    confidence_text,
     confusion_matrix,
     mistakes_by_confidence,
     predict,
@@ -51,6 +52,7 @@ __all__ = [
     "build_sequential_cnn",
     "choose_precision",
     "compile_with_adadelta",
+    "confidence_text",
     "confusion_matrix",
     "epochs_for_mode",
     "input_shape",
