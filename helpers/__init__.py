@@ -9,7 +9,14 @@ from helpers._quiet import import_tensorflow_quietly
 import_tensorflow_quietly()
 
 from helpers import plots  # noqa: E402
-from helpers.artifacts import load_history, load_model, run_dir, save_run  # noqa: E402
+from helpers.artifacts import (  # noqa: E402
+    check_artifacts_writable,
+    load_history,
+    load_model,
+    require_runs,
+    run_dir,
+    save_run,
+)
 from helpers.data import MnistDataError, keras_cache_path, load_mnist  # noqa: E402
 from helpers.display import layer_table, show_source  # noqa: E402
 from helpers.evaluation import (  # noqa: E402
@@ -50,6 +57,7 @@ __all__ = [
     "batched_dataset",
     "build_functional_cnn",
     "build_sequential_cnn",
+    "check_artifacts_writable",
     "choose_precision",
     "compile_with_adadelta",
     "confidence_text",
@@ -68,6 +76,7 @@ __all__ = [
     "one_hot",
     "plots",
     "predict",
+    "require_runs",
     "prepare",
     "run_dir",
     "save_run",
