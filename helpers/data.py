@@ -51,6 +51,10 @@ FIX_HINT = (
 )
 
 
+# Every zip archive, so every .npz file, starts with a local file header.
+ZIP_START = b"PK\x03\x04"
+
+
 class MnistDataError(RuntimeError):
     """MNIST could not be loaded; the message says what was wrong and how to fix it."""
 
@@ -77,6 +81,8 @@ def verify_arrays(arrays: dict[str, np.ndarray], source: str) -> None:
         raise _fail(f"{source} has no array named {', '.join(missing)}; found {sorted(arrays)}.")
     for key, spec in MNIST_ARRAYS.items():
         array = arrays[key]
+        if not isinstance(array, np.ndarray):
+            raise _fail(f"{source}: {key} is not a NumPy array; the file is not an MNIST archive.")
         if array.shape != spec.shape or array.dtype != np.dtype(spec.dtype):
             raise _fail(
                 f"{source}: {key} has shape {array.shape} and dtype {array.dtype}; "
@@ -89,19 +95,46 @@ def verify_arrays(arrays: dict[str, np.ndarray], source: str) -> None:
             )
 
 
+def _require_zip_archive(path: Path) -> None:
+    """Refuse a file that is not a zip archive (an .npz is one) before NumPy guesses it is a pickle."""
+    with open(path, "rb") as file:
+        start = file.read(len(ZIP_START))
+    if start != ZIP_START:
+        raise _fail(
+            f"{path} cannot be read as an .npz file: it is not an MNIST archive "
+            "(an .npz file is a zip archive, and this file does not start like one)."
+        )
+
+
+def _mentions_pickle(error: Exception) -> bool:
+    return "pickle" in str(error).lower()
+
+
+def _unreadable(path: Path, error: Exception) -> MnistDataError:
+    """Say why NumPy could not read the archive, without ever suggesting to unpickle it."""
+    if _mentions_pickle(error):
+        return _fail(
+            f"{path} cannot be read as MNIST: it holds Python objects instead of plain arrays, "
+            "so it is not an MNIST archive (MNIST is four uint8 arrays)."
+        )
+    return _fail(
+        f"{path} cannot be read as an .npz file ({type(error).__name__}: {error}); "
+        "it is truncated or corrupted."
+    )
+
+
 def read_verified_npz(path: str | os.PathLike[str]) -> MnistSplits:
     """Read an mnist.npz file without pickle and return its verified arrays."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise _fail(f"There is no MNIST file at {path}.")
     try:
+        _require_zip_archive(path)
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
-        raise _fail(
-            f"{path} cannot be read as an .npz file ({type(error).__name__}: {error}); "
-            "it is truncated or corrupted."
-        ) from error
+        # NumPy's own text for these suggests unpickling the file, which is unsafe: leave it out.
+        raise _unreadable(path, error) from (None if _mentions_pickle(error) else error)
     verify_arrays(arrays, str(path))
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import pickle
+import random
+import traceback
+import zipfile
 
 import keras
 import numpy as np
@@ -151,10 +155,51 @@ def test_checksum_mismatch(monkeypatch, tmp_path, real_arrays):
         load_mnist()
 
 
-def test_pickled_arrays_are_refused(monkeypatch, tmp_path, real_arrays):
+def everything_shown(error: pytest.ExceptionInfo) -> str:
+    """Every error message a traceback would show, chained exceptions included (not the code lines)."""
+    shown, current = [], error.value
+    while current is not None:
+        shown += traceback.format_exception_only(current)
+        chained = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        current = chained
+    return "".join(shown)
+
+
+def test_object_arrays_are_refused_without_suggesting_pickle(monkeypatch, tmp_path, real_arrays):
     arrays = dict(real_arrays, y_train=np.array([object()] * 3, dtype=object))
     np.savez(_use(monkeypatch, tmp_path / "mnist.npz"), **arrays)
-    with pytest.raises(MnistDataError, match="cannot be read"):
+    with pytest.raises(MnistDataError, match="cannot be read as MNIST: it holds Python objects") as error:
+        load_mnist()
+    assert "not an MNIST archive" in str(error.value) and "MNIST_NPZ" in str(error.value)
+    assert "pickle" not in everything_shown(error).lower()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        random.Random(6).randbytes(4096),
+        pickle.dumps({"x_train": [1, 2, 3]}),
+        b"\x93NUMPY" + random.Random(7).randbytes(200),  # an .npy header, not an archive
+        b"",
+    ],
+    ids=["random bytes", "python objects", "an npy file", "empty"],
+)
+def test_a_file_that_is_no_archive_never_suggests_pickle(monkeypatch, tmp_path, content):
+    _use(monkeypatch, tmp_path / "mnist.npz").write_bytes(content)
+    with pytest.raises(MnistDataError) as error:
+        load_mnist()
+    message = str(error.value)
+    assert "cannot be read as an .npz file: it is not an MNIST archive" in message
+    assert "Get a good copy of mnist.npz" in message and "MNIST_NPZ" in message  # the fix hint
+    assert "pickle" not in everything_shown(error).lower()
+
+
+def test_an_archive_member_that_is_not_an_array(monkeypatch, tmp_path, real_arrays):
+    path = _use(monkeypatch, tmp_path / "mnist.npz")
+    np.savez(path, **real_arrays)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("x_train", b"not an array")  # no .npy suffix: NumPy returns raw bytes
+    with pytest.raises(MnistDataError, match="x_train is not a NumPy array"):
         load_mnist()
 
 
