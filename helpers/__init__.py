@@ -10,6 +10,11 @@ import_tensorflow_quietly()
 
 from helpers import plots  # noqa: E402
 from helpers.artifacts import (  # noqa: E402
+    ArtifactsFolderError,
+    DamagedRunError,
+    ImageFormatMismatchError,
+    RunError,
+    RunNotReadyError,
     check_artifacts_writable,
     load_history,
     load_model,
@@ -50,8 +55,13 @@ __all__ = [
     "RECIPES",
     "SEED",
     "SEQUENTIAL",
+    "ArtifactsFolderError",
+    "DamagedRunError",
     "EpochTimer",
+    "ImageFormatMismatchError",
     "MnistDataError",
+    "RunError",
+    "RunNotReadyError",
     "accuracy_per_digit",
     "add_channel_axis",
     "batched_dataset",
