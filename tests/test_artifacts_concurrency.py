@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import queue
@@ -20,6 +21,12 @@ X = np.linspace(0, 1, 8, dtype="float32").reshape(2, 4)
 def tiny_model(seed: int) -> keras.Model:
     keras.utils.set_random_seed(seed)
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+
+
+@functools.cache
+def expected_output(worker: int) -> np.ndarray:
+    """What the model a worker saves gives for X."""
+    return np.asarray(tiny_model(worker)(X))
 
 
 def save_rounds(worker: int, barrier, results) -> None:
@@ -43,6 +50,7 @@ def other_kernel(artifacts_root: str, barrier, results) -> None:
     """The second process, a fresh interpreter as a second notebook kernel would be."""
     os.environ["MNIST_ARTIFACTS"] = artifacts_root
     os.environ.pop("MNIST_SERIES_MODE", None)
+    results.put("ready")
     save_rounds(1, barrier, results)
 
 
@@ -51,8 +59,7 @@ def check_round(round_: int) -> None:
     info = artifacts.load_history("sequential")["info"]
     assert info["round"] == round_ and info["worker"] in (0, 1)
     loaded = artifacts.load_model("sequential")
-    expected = tiny_model(info["worker"])(X)
-    np.testing.assert_allclose(np.asarray(loaded(X)), np.asarray(expected), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(loaded(X)), expected_output(info["worker"]), rtol=1e-6)
     entries = sorted(p.name for p in artifacts.run_dir("sequential").iterdir())
     assert len(entries) == 2 and entries[0] == artifacts.COMMIT_LOCK, entries
 
@@ -67,6 +74,19 @@ def overlapping_rounds(saves: list[tuple]) -> list[int]:
     ]
 
 
+def wait_until_ready(process, results, timeout: float = 180) -> None:
+    """Wait for the spawned process to have imported everything; fail at once if it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            assert results.get(timeout=0.5) == "ready"
+            return
+        except queue.Empty:
+            if not process.is_alive():
+                pytest.fail(f"the second process died while starting (exit code {process.exitcode})")
+    pytest.fail("the second process did not start in time")
+
+
 def test_two_processes_saving_the_same_run_at_once(clean_settings, tmp_path):
     """This process and a spawned one save 'sequential' together, 20 times over."""
     context = multiprocessing.get_context("spawn")
@@ -74,6 +94,7 @@ def test_two_processes_saving_the_same_run_at_once(clean_settings, tmp_path):
     other = context.Process(target=other_kernel, args=(str(tmp_path / "artifacts"), barrier, results))
     other.start()
     try:
+        wait_until_ready(other, results)
         save_rounds(0, barrier, results)
     finally:
         other.join(timeout=60)
