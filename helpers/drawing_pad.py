@@ -12,14 +12,15 @@ shows can be tested without a browser, by setting `strokes` and reading the trai
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import anywidget
 import ipywidgets
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 import traitlets
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers import handwriting
@@ -39,50 +40,85 @@ def read_digit(models: Mapping[str, keras.Model], digit: np.ndarray) -> dict[str
 
 # --- The pictures --------------------------------------------------------------------------------
 
+# As the series' other figures: 5.6 inches at 100 dpi fits JupyterLab's output area on a
+# 1024 × 768 projector without being shrunk, and no text is smaller than 11 points.
+FIGURE_WIDTH = 5.6
+FIGURE_DPI = 100
+FONT_SIZE = 11
+
+
+def _show_picture(ax: Axes, picture: np.ndarray, title: str, caption: str | None = None) -> None:
+    """A picture with its grey levels as they are (0 black), or in colour; a title above, a caption below."""
+    picture = np.asarray(picture)
+    if picture.ndim == 2:
+        top = 255 if picture.dtype == np.uint8 else 1
+        ax.imshow(picture, cmap="gray", vmin=0, vmax=top, interpolation="nearest")
+    else:
+        ax.imshow(picture, interpolation="antialiased")
+    ax.set_title(title, fontsize=FONT_SIZE)
+    if caption:
+        ax.set_xlabel(caption, fontsize=FONT_SIZE)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def gallery(pictures: Sequence[np.ndarray], titles: Sequence[str], columns: int = 5) -> Figure:
+    """Pictures in a grid, each with a title of one or two lines; grey levels shown as they are."""
+    if len(pictures) != len(titles) or not pictures:
+        raise ValueError(f"{len(pictures)} pictures and {len(titles)} titles: give one title per picture.")
+    rows = -(-len(pictures) // columns)
+    lines = max(title.count("\n") + 1 for title in titles)
+    cell = FIGURE_WIDTH / columns
+    fig = plt.figure(
+        figsize=(FIGURE_WIDTH, rows * (cell + 0.25 * lines)), dpi=FIGURE_DPI, layout="constrained"
+    )
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, picture, title in zip(axes.flat, pictures, titles, strict=False):
+        ax.axis("on")
+        _show_picture(ax, picture, title)
+    return fig
+
 
 def steps_figure(
     steps: Mapping[str, np.ndarray],
     probabilities: Mapping[str, np.ndarray] | None = None,
-    title: str | None = None,
 ) -> Figure:
-    """The preprocessing steps side by side, optionally with each network's probabilities below.
+    """The preprocessing steps, three to a row, with each network's probabilities below if given.
 
     Grey levels are shown as they are (0 black, 1 white), so the inversion shows.
     """
-    rows = 2 if probabilities else 1
-    fig = Figure(figsize=(10, 2.6 * rows + (0.4 if title else 0)), layout="constrained")
-    grid = fig.add_gridspec(rows, len(steps), height_ratios=[1, 0.9] if probabilities else None)
-    for column, (name, picture) in enumerate(steps.items()):
-        ax = fig.add_subplot(grid[0, column])
-        ax.imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    rows = -(-len(steps) // 3)
+    heights = [1.0] * rows + ([1.1] if probabilities else [])
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 2.2 * sum(heights)), dpi=FIGURE_DPI, layout="constrained")
+    grid = fig.add_gridspec(len(heights), 3, height_ratios=heights)
+    for index, (name, picture) in enumerate(steps.items()):
         height, width = picture.shape
-        ax.set_title(f"{column + 1}. {handwriting.STEP_TITLES.get(name, name)}", fontsize=11)
-        ax.set_xlabel(f"{width} × {height}", fontsize=11)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        title = f"{index + 1}. {handwriting.STEP_TITLES.get(name, name)}"
+        _show_picture(fig.add_subplot(grid[index // 3, index % 3]), picture, title, f"{width} × {height}")
     if probabilities:
-        ax = fig.add_subplot(grid[1, :])
+        ax = fig.add_subplot(grid[rows, :])
         digits = np.arange(NUM_CLASSES)
         width = 0.8 / len(probabilities)
         for i, (name, p) in enumerate(probabilities.items()):
-            top = int(np.argmax(p))
-            ax.bar(digits + (i - (len(probabilities) - 1) / 2) * width, p, width, label=f"{name}: {top}")
+            offset = (i - (len(probabilities) - 1) / 2) * width
+            ax.bar(digits + offset, p, width, label=f"{name} reads {int(np.argmax(p))}")
         ax.set_xticks(digits)
         ax.set_ylim(0, 1)
-        ax.set_xlabel("digit", fontsize=11)
-        ax.set_ylabel("probability", fontsize=11)
-        ax.tick_params(labelsize=11)
-        ax.legend(fontsize=11, title="network: reads", title_fontsize=11)
+        ax.set_xlabel("digit", fontsize=FONT_SIZE)
+        ax.set_ylabel("probability", fontsize=FONT_SIZE)
+        ax.tick_params(labelsize=FONT_SIZE)
+        ax.legend(fontsize=FONT_SIZE, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
         ax.grid(axis="y", alpha=0.3)
-    if title:
-        fig.suptitle(title, fontsize=12)
     return fig
 
 
 def figure_png(fig: Figure) -> bytes:
-    """A figure as PNG bytes, drawn without pyplot (so nothing else in the notebook shows it)."""
+    """A figure as PNG bytes; the figure is closed, so the notebook does not show it a second time."""
     buffer = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buffer)
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -106,13 +142,13 @@ function render({ model, el }) {
   clear.type = "button";
   clear.textContent = "Clear";
   const message = make("div", "mnist-pad-message", controls);
-  const seen = make("div", "mnist-pad-seen", el);
-  make("div", "mnist-pad-caption", seen).textContent = "What the networks see";
+  const right = make("div", "mnist-pad-right", el);
+  const seen = make("div", "mnist-pad-seen", right);
   const small = make("canvas", "mnist-pad-28", seen);
   small.width = 28;
   small.height = 28;
-  make("div", "mnist-pad-caption", seen).textContent = "28 × 28 pixels";
-  const bars = make("div", "mnist-pad-bars", el);
+  make("div", "mnist-pad-caption", seen).textContent = "What the networks see, 28 × 28 pixels";
+  const bars = make("div", "mnist-pad-bars", right);
   const pen = canvas.getContext("2d");
   let current = null; // the stroke being drawn, [[x, y], ...], until the pointer lifts
 
@@ -140,10 +176,13 @@ function render({ model, el }) {
   }
 
   function padPoint(event) {
+    // From the page's pixels to the pad's units, inside the canvas's border.
     const box = canvas.getBoundingClientRect();
-    const scale = model.get("size") / box.width;
+    const scale = model.get("size") / canvas.clientWidth;
     const round = (value) => Math.round(value * scale * 10) / 10;
-    return [round(event.clientX - box.left), round(event.clientY - box.top)];
+    const x = event.clientX - box.left - canvas.clientLeft;
+    const y = event.clientY - box.top - canvas.clientTop;
+    return [round(x), round(y)];
   }
 
   canvas.addEventListener("pointerdown", (event) => {
@@ -195,14 +234,15 @@ function render({ model, el }) {
       const top = p ? p.indexOf(Math.max(...p)) : -1;
       const block = make("div", "mnist-pad-network", bars);
       block.dataset.network = name;
-      const title = make("div", "mnist-pad-title", block);
-      title.append(`${name} reads `);
+      make("div", "mnist-pad-title", block).textContent = name;
+      const title = make("div", "mnist-pad-reads", block);
+      title.append("reads ");
       const digit = make("span", "top-digit", title);
       digit.dataset.network = name;
       digit.dataset.digit = top >= 0 ? String(top) : "";
       digit.textContent = top >= 0 ? String(top) : "–";
       if (top >= 0) {
-        make("span", "mnist-pad-confidence", title).textContent = ` ${Math.round(100 * p[top])} %`;
+        make("span", "mnist-pad-confidence", title).textContent = ` (${Math.round(100 * p[top])}%)`;
       }
       for (let d = 0; d < 10; d++) {
         const row = make("div", "mnist-pad-row", block);
@@ -210,7 +250,7 @@ function render({ model, el }) {
         const track = make("span", "mnist-pad-track", row);
         const bar = make("span", d === top ? "mnist-pad-bar mnist-pad-top" : "mnist-pad-bar", track);
         bar.style.width = p ? `${(100 * p[d]).toFixed(1)}%` : "0%";
-        make("span", "mnist-pad-value", row).textContent = p ? `${Math.round(100 * p[d])} %` : "";
+        make("span", "mnist-pad-value", row).textContent = p ? `${Math.round(100 * p[d])}%` : "";
       }
     }
   }
@@ -239,27 +279,29 @@ export default { render };
 """
 
 _CSS = """
-.mnist-pad { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start;
+.mnist-pad { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; max-width: 590px;
   font-size: 14px; color: var(--jp-ui-font-color1, #222); }
-.mnist-pad-canvas { width: 280px; height: 280px; touch-action: none; cursor: crosshair;
+.mnist-pad-canvas { display: block; width: 280px; height: 280px; touch-action: none; cursor: crosshair;
   border: 2px solid var(--jp-border-color1, #888); border-radius: 4px; background: #fff; }
-.mnist-pad-controls { display: flex; gap: 8px; align-items: center; margin-top: 6px; max-width: 284px; }
+.mnist-pad-controls { display: flex; gap: 8px; align-items: center; margin-top: 6px; width: 284px; }
 .mnist-pad-clear { font-size: 14px; padding: 4px 14px; cursor: pointer; }
 .mnist-pad-message { font-size: 13px; line-height: 1.3; }
 .mnist-pad[data-state="error"] .mnist-pad-message { color: #b00020; font-weight: bold; }
-.mnist-pad-seen { display: flex; flex-direction: column; align-items: center; gap: 4px; }
-.mnist-pad-28 { width: 112px; height: 112px; image-rendering: pixelated; border: 1px solid #888; }
-.mnist-pad-caption { font-size: 12px; }
-.mnist-pad-bars { display: flex; flex-wrap: wrap; gap: 16px; }
-.mnist-pad-network { width: 190px; }
-.mnist-pad-title { font-weight: bold; margin-bottom: 4px; }
-.mnist-pad-title .top-digit { font-size: 22px; }
-.mnist-pad-row { display: flex; align-items: center; gap: 6px; height: 20px; }
-.mnist-pad-digit { width: 12px; text-align: right; font-family: monospace; }
-.mnist-pad-track { flex: 1; height: 14px; background: var(--jp-layout-color2, #eee); }
+.mnist-pad-right { display: flex; flex-direction: column; gap: 10px; width: 290px; }
+.mnist-pad-seen { display: flex; align-items: center; gap: 10px; }
+.mnist-pad-28 { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #888; }
+.mnist-pad-caption { font-size: 13px; }
+.mnist-pad-bars { display: flex; gap: 12px; }
+.mnist-pad-network { width: 139px; }
+.mnist-pad-title { font-weight: bold; white-space: nowrap; }
+.mnist-pad-reads { margin-bottom: 4px; white-space: nowrap; }
+.mnist-pad-reads .top-digit { font-size: 22px; font-weight: bold; }
+.mnist-pad-row { display: flex; align-items: center; gap: 4px; height: 19px; }
+.mnist-pad-digit { width: 10px; text-align: right; font-family: monospace; }
+.mnist-pad-track { flex: 1; height: 13px; background: var(--jp-layout-color2, #eee); }
 .mnist-pad-bar { display: block; height: 100%; background: #7a9cc6; }
 .mnist-pad-bar.mnist-pad-top { background: #1f5fa8; }
-.mnist-pad-value { width: 40px; text-align: right; font-size: 12px; font-family: monospace; }
+.mnist-pad-value { width: 36px; text-align: right; font-size: 12px; font-family: monospace; }
 """
 
 
@@ -367,6 +409,12 @@ class PhotoReader(ipywidgets.VBox):
         super().__init__([self.upload, self.note, self.picture])
         self.upload.observe(self._on_upload, names="value")
         self._show()
+
+    def close(self) -> None:
+        """Close the widget and the three widgets it is made of."""
+        for child in (self.upload, self.note, self.picture):
+            child.close()
+        super().close()
 
     @property
     def top_digits(self) -> dict[str, int]:

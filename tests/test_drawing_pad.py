@@ -6,6 +6,7 @@ import datetime as dt
 import io
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
@@ -140,6 +141,7 @@ def test_an_uploaded_photo_is_read_shown_step_by_step_and_not_kept(networks):
     assert list(reader.steps) == list(handwriting.STEP_TITLES)
     assert bytes(reader.picture.value).startswith(b"\x89PNG") and reader.picture.layout.display is None
     assert reader.upload.value == ()  # the photo is dropped once read
+    assert plt.get_fignums() == []  # its figure was closed, so no notebook cell shows it later
 
 
 @pytest.mark.parametrize(
