@@ -1,25 +1,98 @@
-"""The figures of the series: digits, counts, pixel values, curves, confusion, mistakes."""
+"""The figures of the series: digits, counts, pixel values, curves, confusion, mistakes.
+
+Every figure is drawn for a class watching JupyterLab on a 1024 x 768 projector:
+at most MAX_FIGURE_WIDTH inches wide at FIGURE_DPI, so the PNG fits the output
+area JupyterLab gives a notebook at that window size (about 590 px with the file
+browser open) and is not shrunk, and no text smaller than MIN_FONT_SIZE points.
+Legends sit outside the axes, where they cover no data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from functools import wraps
+from typing import ParamSpec
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 from matplotlib.ticker import MaxNLocator
 
 from helpers.preprocess import NUM_CLASSES
 
+FIGURE_DPI = 100  # pixels per inch of the PNGs the notebooks show
+MAX_FIGURE_WIDTH = 5.6  # inches: 560 px, inside JupyterLab's output area at a 1024 px window
+MIN_FONT_SIZE = 11  # points (15 px at FIGURE_DPI): ticks, labels, legends, counts in cells
+TITLE_SIZE = 13  # points: axes titles
+SUPTITLE_SIZE = 14  # points: figure titles
+DIGIT_TITLE_SIZE = 11  # points: the caption above each digit in show_digits
+MAX_DIGIT_SIZE = 1.2  # inches: a digit is drawn no larger than this, however few there are
+MIN_DIGIT_SIZE = 0.7  # inches: and no smaller, however many columns are asked for
+_CAPTION_GAP = 0.1  # inches at least between neighbouring captions
 
+PROJECTOR_STYLE = {
+    "figure.dpi": FIGURE_DPI,
+    "font.size": MIN_FONT_SIZE,
+    "axes.titlesize": TITLE_SIZE,
+    "axes.labelsize": MIN_FONT_SIZE,
+    "xtick.labelsize": MIN_FONT_SIZE,
+    "ytick.labelsize": MIN_FONT_SIZE,
+    "legend.fontsize": MIN_FONT_SIZE,
+    "legend.title_fontsize": MIN_FONT_SIZE,
+    "figure.titlesize": SUPTITLE_SIZE,
+}
+
+_P = ParamSpec("_P")
+
+
+def _projector_figure(plot: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Build the figure under PROJECTOR_STYLE, so its text sizes hold whatever the user's rcParams say."""
+
+    @wraps(plot)
+    def styled(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        with plt.rc_context(PROJECTOR_STYLE):
+            return plot(*args, **kwargs)
+
+    return styled
+
+
+def text_width(text: str, size: float) -> float:
+    """Width in inches of one line of text at a font size in points, in the default font."""
+    return TextPath((0, 0), text, size=size, prop=FontProperties()).get_extents().width / 72
+
+
+def _widest_caption(titles: Sequence[str]) -> float:
+    """Width in inches of the longest caption at DIGIT_TITLE_SIZE."""
+    with plt.rc_context(PROJECTOR_STYLE):
+        return max((text_width(title, DIGIT_TITLE_SIZE) for title in titles), default=0.0)
+
+
+def digit_columns(titles: Sequence[str], columns: int, max_width: float = MAX_FIGURE_WIDTH) -> int:
+    """How many digits go in a row: at most `columns`, captions readable and apart, rows evenly filled."""
+    cell = max(MIN_DIGIT_SIZE, _widest_caption(titles) + _CAPTION_GAP)
+    fitting = max(1, min(columns, len(titles), math.floor(max_width / cell)))
+    rows = -(-len(titles) // fitting)
+    return -(-len(titles) // rows)  # 12 digits in rows of at most 5: 3 rows of 4, not 5 + 5 + 2
+
+
+@_projector_figure
 def show_digits(
     images: np.ndarray,
     titles: Sequence[str],
     columns: int = 10,
     suptitle: str | None = None,
+    *,
+    max_width: float = MAX_FIGURE_WIDTH,
 ) -> Figure:
-    """A grid of greyscale images (n, rows, cols), each with a title underneath (its label, say)."""
+    """A grid of greyscale images (n, rows, cols), each with its caption above it (its label, say).
+
+    `columns` is the most digits per row; fewer are used when the captions would
+    not fit side by side in `max_width` inches at DIGIT_TITLE_SIZE.
+    """
     images = np.asarray(images)
     if images.ndim == 4 and 1 in (images.shape[1], images.shape[3]):  # a channel axis of size 1
         images = images[:, 0] if images.shape[1] == 1 else images[..., 0]
@@ -29,80 +102,109 @@ def show_digits(
         raise ValueError(f"{len(images)} images but {len(titles)} titles.")
     if len(images) == 0:
         raise ValueError("there are no images to show.")
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}.")
+    columns = digit_columns(titles, columns, max_width)
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.25 * columns, 1.55 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+    cell = max(_widest_caption(titles) + _CAPTION_GAP, min(MAX_DIGIT_SIZE, max_width / columns))
+    side = min(cell, MAX_DIGIT_SIZE) - 0.1  # each digit is a square this wide, centred in its column
+    caption = 1.7 * DIGIT_TITLE_SIZE / 72  # a caption's line and its gap to the digit below
+    row = caption + side + 0.05
+    top = 0.45 if suptitle else 0.0
+    headline = text_width(suptitle, SUPTITLE_SIZE) + 0.2 if suptitle else 0.0
+    width = max(columns * cell, min(headline, max_width))
+    height = rows * row + top
+    margin = (width - columns * cell) / 2  # centres the grid under a headline wider than it
+    fig = plt.figure(figsize=(width, height))
+    for i, (image, title) in enumerate(zip(images, titles, strict=True)):
+        r, c = divmod(i, columns)
+        left = margin + c * cell + (cell - side) / 2
+        bottom = height - top - r * row - caption - side
+        ax = fig.add_axes((left / width, bottom / height, side / width, side / height))
         ax.imshow(image, cmap="gray_r")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=DIGIT_TITLE_SIZE, pad=0.3 * DIGIT_TITLE_SIZE)
+        ax.axis("off")
     if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
+        fig.suptitle(suptitle, y=1 - 0.08 / height, va="top")
     return fig
 
 
+def _legend_above(ax: plt.Axes, columns: int) -> None:
+    """A legend in a row above the axes, below their title, where it covers no data."""
+    ax.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=columns,
+        frameon=False,
+        borderaxespad=0.2,
+        handlelength=1.5,
+        columnspacing=1.2,
+    )
+
+
+@_projector_figure
 def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray) -> Figure:
     """Side-by-side bars: how many images of each digit the two splits hold."""
     digits = np.arange(NUM_CLASSES)
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH, 3.8), layout="constrained")
     for offset, labels, name in ((-0.2, train_labels, "training"), (0.2, test_labels, "test")):
         counts = np.bincount(labels, minlength=NUM_CLASSES)
         ax.bar(digits + offset, counts, width=0.4, label=f"{name} ({len(labels):,} images)")
     ax.set_xticks(digits)
     ax.set_xlabel("digit")
     ax.set_ylabel("number of images")
-    ax.set_title("How many images of each digit")
-    ax.legend()
-    fig.tight_layout()
+    fig.suptitle("How many images of each digit")
+    _legend_above(ax, columns=2)
     return fig
 
 
+@_projector_figure
 def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
-    """The distribution of pixel values before (0..255) and after scaling (0..1)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    """The distribution of pixel values before (0..255) and after scaling (0..1), one above the other."""
+    fig, axes = plt.subplots(2, 1, figsize=(MAX_FIGURE_WIDTH, 5.4), layout="constrained")
     for ax, values, title in ((axes[0], raw, "raw uint8 pixels"), (axes[1], scaled, "scaled float32 pixels")):
         ax.hist(np.ravel(values), bins=50, log=True, color="tab:blue")
         ax.set_title(title)
         ax.set_xlabel("pixel value")
         ax.set_ylabel("count (log scale)")
-    fig.tight_layout()
     return fig
 
 
+@_projector_figure
 def plot_history(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
-    """Loss and accuracy per epoch, training (solid) and validation (dashed), per model."""
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(12, 4))
+    """Loss above accuracy per epoch, training (solid) and validation (dashed), per model."""
+    fig, (loss_ax, acc_ax) = plt.subplots(2, 1, figsize=(MAX_FIGURE_WIDTH, 6.6), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for (name, history), color in zip(histories.items(), colors, strict=False):
         epochs = np.arange(1, len(history["loss"]) + 1)
         for ax, metric in ((loss_ax, "loss"), (acc_ax, "accuracy")):
-            ax.plot(epochs, history[metric], color=color, marker="o", ms=3, label=f"{name}: training")
+            ax.plot(epochs, history[metric], color=color, marker="o", ms=4, label=f"{name}: training")
             ax.plot(
                 epochs,
                 history[f"val_{metric}"],
                 color=color,
                 ls="--",
                 marker="s",
-                ms=3,
+                ms=4,
                 label=f"{name}: validation",
             )
     loss_ax.set_title("Loss (lower is better)")
-    loss_ax.set_ylabel("categorical cross-entropy")
+    loss_ax.set_ylabel("cross-entropy")
     acc_ax.set_title("Accuracy (higher is better)")
-    acc_ax.set_ylabel("share of images classified right")
+    acc_ax.set_ylabel("share right")
     for ax in (loss_ax, acc_ax):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+    handles, labels = loss_ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False)
     return fig
 
 
+@_projector_figure
 def plot_confusion_matrix(counts: np.ndarray, title: str) -> Figure:
     """A confusion matrix with its counts written in each cell (log colour scale)."""
-    fig, ax = plt.subplots(figsize=(6, 5.2))
+    fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH, 5.4), layout="constrained")
     image = ax.imshow(counts + 1, cmap="Blues", norm=LogNorm())
     for (row, col), count in np.ndenumerate(counts):
         ax.text(
@@ -111,7 +213,7 @@ def plot_confusion_matrix(counts: np.ndarray, title: str) -> Figure:
             str(count),
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=MIN_FONT_SIZE,
             color="white" if count > counts.max() / 10 else "black",
         )
     ax.set_xticks(range(NUM_CLASSES))
@@ -119,16 +221,16 @@ def plot_confusion_matrix(counts: np.ndarray, title: str) -> Figure:
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, label="images + 1 (log scale)")
-    fig.tight_layout()
+    fig.colorbar(image, ax=ax, label="images + 1 (log scale)", fraction=0.04, pad=0.03)
     return fig
 
 
+@_projector_figure
 def plot_accuracy_per_digit(accuracies: Mapping[str, np.ndarray]) -> Figure:
     """Grouped bars: each model's accuracy on each digit, zoomed in on the top of the scale."""
     digits = np.arange(NUM_CLASSES)
     width = 0.8 / len(accuracies)
-    fig, ax = plt.subplots(figsize=(9, 3.5))
+    fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH, 3.8), layout="constrained")
     lowest = 1.0
     for i, (name, accuracy) in enumerate(accuracies.items()):
         ax.bar(digits + (i - (len(accuracies) - 1) / 2) * width, accuracy, width=width, label=name)
@@ -137,8 +239,7 @@ def plot_accuracy_per_digit(accuracies: Mapping[str, np.ndarray]) -> Figure:
     ax.set_xticks(digits)
     ax.set_xlabel("true digit")
     ax.set_ylabel("accuracy")
-    ax.set_title("Accuracy on each digit of the test set")
+    fig.suptitle("Accuracy on each digit of the test set")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
+    _legend_above(ax, columns=min(len(accuracies), 3))
     return fig

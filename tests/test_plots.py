@@ -1,0 +1,202 @@
+"""The series' figures stay legible on a 1024 x 768 projector, and legends cover no data.
+
+Sizes are measured as the notebooks show them: the inline backend saves each
+figure as a PNG at the figure's dpi with bbox_inches="tight", and JupyterLab at a
+1024 px window gives a notebook's output about 590 px (measured in the browser
+suite), so a PNG no wider than that is shown at its natural size.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+from PIL import Image
+
+from helpers import plots
+
+OUTPUT_AREA_PX = 590  # JupyterLab 4.6's output width at a 1024 px window, file browser open
+MIN_TEXT_PX = 15  # font size in pixels: 11 pt at 100 dpi
+# Captions as notebook 06 writes them, with the widest confidence.
+MISTAKE_TITLES = [f"{d} → {(d + 3) % 10} (100%)" for d in range(10)] * 2
+
+
+@pytest.fixture(autouse=True)
+def close_figures() -> Iterator[None]:
+    """Every test starts and ends with no open figure, so figures do not pile up in memory."""
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def digits(count: int) -> np.ndarray:
+    """Stand-in 28 x 28 greyscale digits."""
+    return np.random.default_rng(0).integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+
+
+def history(offset: float) -> dict[str, list[float]]:
+    """A made-up 12-epoch Keras history."""
+    falling, rising = np.linspace(0.5, 0.05, 12) + offset, np.linspace(0.85, 0.99, 12) - offset
+    return {
+        "loss": list(falling),
+        "val_loss": list(falling * 0.8),
+        "accuracy": list(rising),
+        "val_accuracy": list(rising),
+    }
+
+
+def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], Figure]]:
+    """One call of each public figure function, with the arguments the notebooks give it."""
+    labels = real_arrays["y_train"], real_arrays["y_test"]
+    accuracy = {"Sequential": np.linspace(0.97, 1.0, 10), "functional": np.linspace(1.0, 0.975, 10)}
+    confusion = np.diag(np.bincount(labels[1], minlength=10)) + np.ones((10, 10), dtype=int)
+    return {
+        "mistake gallery": lambda: plots.show_digits(
+            digits(20), MISTAKE_TITLES, suptitle="most confident mistakes"
+        ),
+        "feature maps": lambda: plots.show_digits(digits(32), [f"filter {i}" for i in range(32)], columns=8),
+        "sevens in a row": lambda: plots.show_digits(
+            digits(12), [f"image {i}" for i in range(12)], columns=12
+        ),
+        "class counts": lambda: plots.plot_class_counts(*labels),
+        "pixel histograms": lambda: plots.plot_pixel_histograms(digits(50), digits(50) / 255),
+        "history": lambda: plots.plot_history({"Sequential": history(0), "functional": history(0.01)}),
+        "confusion matrix": lambda: plots.plot_confusion_matrix(
+            confusion, "Sequential network: true vs predicted"
+        ),
+        "accuracy per digit": lambda: plots.plot_accuracy_per_digit(accuracy),
+    }
+
+
+def png_size(fig: Figure) -> tuple[int, int]:
+    """Width and height in pixels of the PNG the inline backend would show."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return Image.open(buffer).size
+
+
+def extent(artist: Text | Rectangle, fig: Figure) -> Bbox:
+    """Where an artist lands on the Agg canvas, in pixels."""
+    return artist.get_window_extent(fig.canvas.get_renderer())
+
+
+def overlap_area(a: Bbox, b: Bbox) -> float:
+    """Area in square pixels that two boxes share (0 when they only touch or are apart)."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(width, 0.0) * max(height, 0.0)
+
+
+def visible_texts(fig: Figure) -> list[Text]:
+    """Every piece of text a reader sees in the figure."""
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def test_every_figure_fits_the_output_area_unshrunk(real_arrays):
+    """No PNG is wider than JupyterLab's output area at 1024 px, so it is shown at full size."""
+    for name, make in every_figure(real_arrays).items():
+        fig = make()
+        width, height = png_size(fig)
+        assert fig.dpi == plots.FIGURE_DPI, name
+        assert width <= OUTPUT_AREA_PX, f"{name}: {width} px wide"
+        assert height <= 720, f"{name}: {height} px tall, taller than a 768 px screen"
+
+
+def test_every_text_is_at_least_15_px(real_arrays):
+    """Every label, tick, legend entry, count and title is at least 11 pt, 15 px at the figure's dpi."""
+    for name, make in every_figure(real_arrays).items():
+        fig = make()
+        for text in visible_texts(fig):
+            pixels = text.get_fontsize() * fig.dpi / 72
+            assert pixels >= MIN_TEXT_PX, f"{name}: {text.get_text()!r} is {pixels:.1f} px"
+
+
+def test_user_rcparams_do_not_shrink_the_figures(real_arrays):
+    """A small font.size or a low dpi in the user's matplotlibrc leaves the series' sizes alone."""
+    with plt.rc_context({"font.size": 6, "figure.dpi": 50, "axes.titlesize": 6, "xtick.labelsize": 5}):
+        fig = every_figure(real_arrays)["class counts"]()
+    assert fig.dpi == plots.FIGURE_DPI
+    assert min(t.get_fontsize() for t in visible_texts(fig)) >= plots.MIN_FONT_SIZE
+
+
+def test_mistake_gallery_titles_are_tall_and_apart():
+    """Notebook 06's 20 captions like "6 → 5 (100%)": at least 15 px high, none overlapping another."""
+    fig = plots.show_digits(
+        digits(20), MISTAKE_TITLES, suptitle="Sequential network: most confident mistakes"
+    )
+    titles = [ax.title for ax in fig.axes if ax.title.get_text()]
+    assert len(titles) == 20
+    boxes = [extent(title, fig) for title in titles]
+    figure_box = fig.bbox
+    for title, box in zip(titles, boxes, strict=True):
+        assert title.get_fontsize() * fig.dpi / 72 >= MIN_TEXT_PX, title.get_text()
+        assert box.height >= 15, f"{title.get_text()!r} is {box.height:.1f} px high"
+        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1, f"{title.get_text()!r} is cut off"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert overlap_area(a, b) == 0, "two captions overlap"
+
+
+def test_mistake_gallery_titles_clear_the_digits_above_them():
+    """A caption never runs into the image of the row above it."""
+    fig = plots.show_digits(digits(20), MISTAKE_TITLES)
+    fig.canvas.draw()
+    images = [extent(ax.images[0], fig) for ax in fig.axes if ax.images]
+    for ax in fig.axes:
+        for image in images:
+            assert overlap_area(extent(ax.title, fig), image) == 0
+
+
+def test_show_digits_uses_fewer_columns_for_long_captions():
+    """Twenty long captions go five to a row; short ones keep more columns; rows are evenly filled."""
+    assert plots.digit_columns(MISTAKE_TITLES, 10) == 5
+    assert plots.digit_columns([f"filter {i}" for i in range(32)], 8) >= 6
+    assert plots.digit_columns([f"image {10_000 + i}" for i in range(12)], 12) == 4  # 5 fit: 3 rows of 4
+    assert plots.digit_columns(["1", "2", "3"], 10) == 3
+    assert plots.digit_columns(["7"] * 5, 2) == 2
+
+
+def test_show_digits_keeps_its_signature_and_checks():
+    """The old call forms still work (positional columns and suptitle, a channel axis)."""
+    fig = plots.show_digits(digits(6)[..., None], [str(i) for i in range(6)], 3, "six digits")
+    assert fig._suptitle.get_text() == "six digits"
+    assert sum(1 for ax in fig.axes if ax.images) == 6
+    with pytest.raises(ValueError, match="titles"):
+        plots.show_digits(digits(2), ["one"])
+    with pytest.raises(ValueError, match="no images"):
+        plots.show_digits(digits(0), [])
+    with pytest.raises(ValueError, match="columns"):
+        plots.show_digits(digits(2), ["a", "b"], columns=0)
+
+
+@pytest.mark.parametrize("name", ["class counts", "accuracy per digit"])
+def test_bar_chart_legends_cover_no_bar(real_arrays, name):
+    """The legend sits where it hides none of the bars (it used to cover digits 7, 8 and 9)."""
+    fig = every_figure(real_arrays)[name]()
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    legend = extent(ax.get_legend(), fig)
+    bars = [patch for patch in ax.patches if isinstance(patch, Rectangle)]
+    assert len(bars) == 20
+    for bar in bars:
+        assert overlap_area(legend, extent(bar, fig)) == 0, (
+            f"the legend covers the bar at x={bar.get_x():.1f}"
+        )
+    assert overlap_area(legend, extent(fig._suptitle, fig)) == 0, "the legend covers the title"
+
+
+def test_history_legend_covers_no_curve():
+    """The training-curve legend lies outside both axes."""
+    fig = plots.plot_history({"Sequential": history(0), "functional": history(0.01)})
+    fig.canvas.draw()
+    (legend,) = fig.legends
+    for ax in fig.axes:
+        assert overlap_area(extent(legend, fig), ax.get_window_extent(fig.canvas.get_renderer())) == 0
