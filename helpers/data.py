@@ -28,7 +28,7 @@ class ArraySpec(NamedTuple):
     sha256: str  # of array.tobytes()
 
 
-# Facts about the MNIST arrays that Keras serves (shared/data/README.md).
+# Facts about the MNIST arrays that Keras serves: shape, dtype and SHA-256 of each array's bytes.
 MNIST_ARRAYS: dict[str, ArraySpec] = {
     "x_train": ArraySpec(
         (60000, 28, 28), "uint8", "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"
