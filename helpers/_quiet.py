@@ -42,3 +42,6 @@ def import_tensorflow_quietly() -> None:
 
     tf.get_logger().setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
+    # model.fit's shuffle argument defaults to True and Keras warns that it is ignored
+    # for a tf.data pipeline; the series' pipeline reshuffles every epoch itself.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
