@@ -32,7 +32,9 @@ notebooks: install
 	MNIST_SERIES_MODE=full $(BIN)/python scripts/run_series.py --in-place
 
 # Jupyter refuses to start as root unless told to; containers and classroom VMs often run as root.
-LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# jupyter/lab-settings/overrides.json sets the series' JupyterLab defaults: no "Jupyter news?" pop-up
+# over the class's screen, and every cell of a notebook kept in the page (the browser tests rely on it).
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,) --LabApp.app_settings_dir=$(CURDIR)/jupyter/lab-settings
 
 ## Open JupyterLab on the notebooks for a class (full mode: the recipes as written).
 lab: install
@@ -42,11 +44,13 @@ lab: install
 lab-quick: install
 	MNIST_SERIES_MODE=quick $(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
-## The whole test suite: lint, unit tests of helpers, the benchmark's short mode,
-## then every notebook in order with nbval in quick mode.
+## The whole test suite: lint, unit tests of helpers, the benchmark's short mode, every notebook
+## in order with nbval in quick mode, then the classroom walkthrough: each notebook run in JupyterLab
+## through a real browser (tests/browser; it starts its own quick-mode server).
 test: install
 	$(BIN)/ruff check .
-	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
+	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests notebooks --ignore=tests/browser --nbval-lax --nbval-current-env
+	$(BIN)/python -m pytest tests/browser
 
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install

@@ -1,0 +1,50 @@
+"""Fixtures of the browser walkthrough: one JupyterLab server and one Chromium for the whole session.
+
+run_notebook(name: str) -> playwright.sync_api.Page
+    Opens notebooks/<name> (e.g. "07_your_own_digits.ipynb") in JupyterLab through
+    the file browser (double-click), runs Run > Run All Cells, waits until no cell
+    is queued or running and the kernel is idle, and returns the page: 1024 x 768,
+    the notebook as the only document, its kernel still running. Earlier-numbered
+    notebooks that have not run yet run first, in order; each notebook runs once
+    per session and later calls return the same page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from lab_session import Walkthrough
+from playwright.sync_api import Page
+
+_RUN_SECONDS = pytest.StashKey[dict[str, float]]()
+
+
+@pytest.fixture(scope="session")
+def walkthrough(
+    request: pytest.FixtureRequest, real_npz_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Walkthrough]:
+    """The session's JupyterLab and browser, started on first use and stopped at the end.
+
+    real_npz_path (tests/conftest.py) fails first, with the fix, if MNIST is not on the machine.
+    """
+    session = Walkthrough(tmp_path_factory.mktemp("jupyterlab"))
+    request.config.stash[_RUN_SECONDS] = session.seconds
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def run_notebook(walkthrough: Walkthrough) -> Callable[[str], Page]:
+    """run_notebook(name) -> Page: the notebook opened and run in JupyterLab (see this module's docstring)."""
+    return walkthrough.run_notebook
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Print how long each notebook's Run All took in the browser."""
+    seconds = config.stash.get(_RUN_SECONDS, {})
+    if seconds:
+        terminalreporter.section("Run All Cells in JupyterLab")
+        for name, took in seconds.items():
+            terminalreporter.write_line(f"{took:6.1f} s  {name}")

@@ -1,0 +1,500 @@
+"""JupyterLab and Chromium for the browser walkthrough: start them, drive the UI, read the page, stop them.
+
+The server listens on 127.0.0.1 on a free port with a random token, in quick
+mode, with the project's lab settings (jupyter/lab-settings, as `make lab` uses)
+and its own temporary artifacts, user-settings, workspaces, runtime, data and
+config folders, so it neither reads nor writes the user's ~/.jupyter or the
+project's artifacts/. It serves a copy of notebooks/ whose numbered notebooks
+have no stored outputs, so everything the tests see on screen comes from this run.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from markdown_it import MarkdownIt
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+LAB_SETTINGS = PROJECT_ROOT / "jupyter" / "lab-settings"  # overrides.json, also used by `make lab`
+SCREENSHOTS = PROJECT_ROOT / "build" / "browser"
+VIEWPORT = {"width": 1024, "height": 768}  # the classroom projector
+NOTEBOOK_TIMEOUT_S = 600  # one notebook's Run All, quick mode, on a slow 2-core machine
+UI_TIMEOUT_MS = 60_000  # a click, a menu, JupyterLab's start-up in the page
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+NO_BROWSER = (
+    "No Chromium for the browser tests: Playwright's own is not installed and none of "
+    f"{', '.join(SYSTEM_CHROMIUMS)} is on PATH. Install one, e.g. `apt-get install -y chromium` "
+    "(Debian/Ubuntu, as root) or `.venv/bin/python -m playwright install chromium`."
+)
+NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
+
+# JavaScript run in the page. The notebook panel is the only one: each notebook gets its own page.
+_KERNEL_READY_JS = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel');
+  const kernel = panel?.querySelector('.jp-KernelName')?.textContent.trim() ?? '';
+  const status = panel?.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status;
+  return kernel !== '' && kernel !== 'No Kernel' && status === 'idle';
+}"""
+_RUN_STATE_JS = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel');
+  const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+    .map(p => p.textContent.trim());
+  const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+  const progress = indicator?.querySelector('[role=progressbar]');
+  return {
+    status: indicator?.dataset.status ?? 'none',
+    progress: Number(progress?.getAttribute('aria-valuenow') ?? 100),
+    running: prompts.filter(p => p.includes('*')).length,
+    done: prompts.filter(p => /\\d/.test(p)).length,
+  };
+}"""
+_REPORT_JS = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel');
+  const outputs = (cell, mime) =>
+    [...cell.querySelectorAll(`.jp-OutputArea-output[data-mime-type="${mime}"]`)];
+  return {
+    codeCells: [...panel.querySelectorAll('.jp-Cell.jp-CodeCell')].map(cell => ({
+      prompt: cell.querySelector('.jp-InputArea-prompt')?.textContent.trim() ?? '',
+      stderr: outputs(cell, 'application/vnd.jupyter.stderr').map(o => o.textContent.slice(0, 3000)),
+      images: outputs(cell, 'image/png').flatMap(o => [...o.querySelectorAll('img')]).map(img => ({
+        src: img.src,
+        naturalWidth: img.naturalWidth,
+        renderedWidth: img.getBoundingClientRect().width,
+        complete: img.complete,
+      })),
+    })),
+    markdownCells: panel.querySelectorAll('.jp-Cell.jp-MarkdownCell').length,
+    tables: panel.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown table').length,
+    newsToasts: [...document.querySelectorAll('.Toastify__toast')]
+      .filter(t => t.textContent.includes('official Jupyter news')).length,
+  };
+}"""
+_SCROLL_HEIGHT_JS = """() => {
+  const scroller = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+  return scroller ? scroller.scrollHeight : 0;
+}"""
+_SCROLL_TO_TOP_JS = """() => {
+  const scroller = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+  if (scroller) scroller.scrollTop = 0;
+}"""
+
+
+def numbered_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
+    """The series' notebooks in teaching order: notebooks/NN_*.ipynb."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def code_cells(path: Path) -> list[nbformat.NotebookNode]:
+    """The code cells of a notebook file, in order."""
+    return [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+
+
+def stored_figures(path: Path) -> int:
+    """How many figures (image/png outputs) the committed notebook shows: the run must show as many."""
+    return sum("image/png" in output.get("data", {}) for cell in code_cells(path) for output in cell.outputs)
+
+
+def markdown_tables(path: Path) -> int:
+    """How many tables the notebook's markdown cells hold (GitHub-style, or written as HTML)."""
+    parser = MarkdownIt("commonmark").enable("table")
+    count = 0
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "markdown":
+            continue
+        for token in parser.parse(cell.source):
+            if token.type == "table_open":
+                count += 1
+            elif token.type == "html_block":
+                count += len(re.findall(r"<table\b", token.content, re.IGNORECASE))
+    return count
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a run of a notebook must show, read from the committed file when the session copied it."""
+
+    sources: list[str]  # of its code cells, in order
+    figures: int
+    tables: int
+
+
+def expectations(path: Path) -> Expected:
+    """The code cells, stored figure count and markdown table count of a committed notebook."""
+    return Expected([cell.source for cell in code_cells(path)], stored_figures(path), markdown_tables(path))
+
+
+def stage_notebooks(destination: Path) -> dict[str, Expected]:
+    """Copy notebooks/ to destination, numbered notebooks stripped of outputs and execution counts.
+
+    Returns, in teaching order, what each numbered notebook's committed copy
+    expects, read from the same version of the file that was copied (others may
+    edit the notebooks while the suite runs).
+    """
+    shutil.copytree(NOTEBOOKS, destination, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    expected = {}
+    for path in numbered_notebooks(destination):
+        expected[path.name] = expectations(path)
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
+        nbformat.write(notebook, path)
+    return expected
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def png_dpi(data_url: str) -> float:
+    """The dots per inch a PNG data: URL records (matplotlib writes the figure's dpi into it)."""
+    header, _, payload = data_url.partition(",")
+    if not header.startswith("data:image/png;base64"):
+        raise ValueError(f"not a base64 PNG data URL: {header[:40]!r}")
+    with Image.open(io.BytesIO(base64.b64decode(payload))) as image:
+        return float(image.info["dpi"][0])
+
+
+@dataclass
+class LabServer:
+    """One JupyterLab process started for the tests, and how to reach and stop it."""
+
+    root: Path  # the folder it serves
+    workdir: Path  # its private settings, workspaces, runtime and artifacts folders
+    log_path: Path
+    token: str = field(default_factory=lambda: secrets.token_hex(24))
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """The server's (and so its kernels') environment: quick mode, private folders, MNIST_NPZ kept."""
+        env = dict(os.environ)
+        env.pop("MPLBACKEND", None)  # kernels must use the inline backend, whatever the caller uses
+        private = {
+            "MNIST_ARTIFACTS": "artifacts",
+            "JUPYTERLAB_SETTINGS_DIR": "user-settings",
+            "JUPYTERLAB_WORKSPACES_DIR": "workspaces",
+            "JUPYTER_RUNTIME_DIR": "runtime",
+            "JUPYTER_DATA_DIR": "data",
+            "JUPYTER_CONFIG_DIR": "config",
+            "IPYTHONDIR": "ipython",
+        }
+        env.update({name: str(self.workdir / folder) for name, folder in private.items()})
+        env["MNIST_SERIES_MODE"] = "quick"
+        return env
+
+    def command(self) -> list[str]:
+        """The jupyter lab command line, with the lab settings `make lab` passes too."""
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+        ]
+        if os.geteuid() == 0:  # CI and classroom VMs run as root; Jupyter refuses unless told
+            command.append("--allow-root")
+        return command
+
+    def start(self, attempts: int = 3, timeout_s: float = 120) -> None:
+        """Start the server and wait until its API answers; try another port if one was taken meanwhile."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(attempts):
+            self.port = free_port()
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    self.command(),
+                    env=self.environment(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group, which stop() can signal
+                )
+            if self._wait_until_ready(timeout_s):
+                return
+        raise RuntimeError(f"JupyterLab did not start; its log:\n{self.log_tail()}")
+
+    def _wait_until_ready(self, timeout_s: float) -> bool:
+        """True once /api/status answers; False if the process exits first."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                return False
+            try:
+                self.request("GET", "/api/status", timeout_s=2)
+                return True
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not answer within {timeout_s:.0f} s; its log:\n{self.log_tail()}")
+
+    def request(self, method: str, path: str, timeout_s: float = 10) -> bytes:
+        """Call the server's REST API with the token."""
+        request = urllib.request.Request(
+            self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return response.read()
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the server's log, for failure messages."""
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """Shut down the server and every kernel it started, and nothing else.
+
+        Kernels run in sessions of their own (jupyter_client starts them so), so the
+        server's process group does not hold them: they are collected from the
+        server's children before it is asked to shut down, and ended by their pids.
+        """
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        try:
+            started = psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            started = []
+        try:
+            self.request("POST", "/api/shutdown", timeout_s=5)
+        except (OSError, urllib.error.HTTPError):
+            pass
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(process.pid, sig)
+                    process.wait(timeout=wait)
+                    break
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    continue
+        left = [child for child in started if child.is_running()]
+        for child in left:
+            child.terminate()
+        _, alive = psutil.wait_procs(left, timeout=10)
+        for child in alive:
+            child.kill()
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Playwright's own Chromium when it is installed, else the system's; fails saying how to get one."""
+    try:
+        return playwright.chromium.launch(headless=True, args=CHROMIUM_ARGS)
+    except PlaywrightError as error:
+        if "Executable doesn't exist" not in str(error):
+            raise
+    for name in SYSTEM_CHROMIUMS:
+        executable = shutil.which(name)
+        if executable:
+            return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    pytest.fail(NO_BROWSER, pytrace=False)
+
+
+class Walkthrough:
+    """A teacher's session: one JupyterLab, one browser, each notebook opened and run in its own page.
+
+    Started on first use, so a missing browser fails the test that needs it, with
+    the fix in the message, rather than erroring in set-up.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.server: LabServer | None = None
+        self.playwright: Playwright | None = None
+        self.browser: Browser | None = None
+        self.context: BrowserContext | None = None
+        self.expected: dict[str, Expected] = {}  # per numbered notebook, in teaching order
+        self.pages: dict[str, Page] = {}
+        self.seconds: dict[str, float] = {}  # how long each notebook's Run All took
+        self.failures: dict[str, str] = {}
+
+    def start(self) -> None:
+        """Launch the browser, stage the notebooks, start JupyterLab: each step once, again if it failed."""
+        if self.playwright is None:
+            self.playwright = sync_playwright().start()
+        if self.browser is None:
+            self.browser = launch_chromium(self.playwright)
+        if not self.expected:
+            for old in SCREENSHOTS.glob("*.png"):  # what build/browser/ shows is from this run only
+                old.unlink()
+            self.expected = stage_notebooks(self.staged(""))
+        if self.server is None:
+            server = LabServer(
+                root=self.staged(""), workdir=self.workdir / "lab", log_path=SCREENSHOTS / "jupyterlab.log"
+            )
+            server.log_path.unlink(missing_ok=True)
+            server.start()
+            self.server = server
+        if self.context is None:
+            self.context = self.browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+            self.context.set_default_timeout(UI_TIMEOUT_MS)
+
+    def staged(self, name: str) -> Path:
+        """The served copy of a notebook ("" for its folder): File > Save writes there, not to notebooks/."""
+        return self.workdir / "notebooks" / name
+
+    def run_notebook(self, name: str) -> Page:
+        """Open `name` from the file browser, Run All Cells, wait for the kernel to be idle; return its page.
+
+        Earlier-numbered notebooks that have not run yet run first, in order, so
+        the models they train exist. Each notebook runs once per session; its page
+        (1024 x 768) and kernel stay open until the session ends.
+        """
+        self.start()
+        names = list(self.expected)
+        if name not in names:
+            raise ValueError(f"{name!r} is not one of the numbered notebooks: {', '.join(names)}")
+        for earlier in names[: names.index(name) + 1]:
+            if earlier in self.failures:
+                raise RuntimeError(f"{earlier} could not be run in JupyterLab: {self.failures[earlier]}")
+            if earlier not in self.pages:
+                try:
+                    self.pages[earlier] = self._run(earlier)
+                except Exception as error:
+                    self.failures[earlier] = str(error)
+                    raise
+        return self.pages[name]
+
+    def _run(self, name: str) -> Page:
+        """Open one notebook in a fresh page and run all its cells through the Run menu."""
+        assert self.context is not None and self.server is not None
+        page = self.context.new_page()
+        workspace = Path(name).stem.replace("_", "-")
+        page.goto(f"{self.server.url}/lab/workspaces/{workspace}?reset&token={self.server.token}")
+        open_from_file_browser(page, name)
+        page.wait_for_function(_KERNEL_READY_JS, timeout=UI_TIMEOUT_MS, polling=250)
+        began = time.monotonic()
+        click_menu(page, "Run", "Run All Cells")
+        try:
+            wait_until_run(page, len(self.expected[name].sources), NOTEBOOK_TIMEOUT_S)
+        except TimeoutError:
+            save_screenshot(page, SCREENSHOTS / f"{Path(name).stem}-timeout.png")
+            raise
+        self.seconds[name] = time.monotonic() - began
+        return page
+
+    def close(self) -> None:
+        """Close the browser, then stop the server and its kernels, whatever failed before."""
+        try:
+            if self.browser is not None:
+                self.browser.close()
+            if self.playwright is not None:
+                self.playwright.stop()
+        finally:
+            if self.server is not None:
+                self.server.stop()
+
+
+def open_from_file_browser(page: Page, name: str) -> None:
+    """Double-click the notebook in JupyterLab's file browser, as a teacher does, and wait for its panel."""
+    item = page.locator(".jp-DirListing-item").filter(has=page.get_by_text(name, exact=True))
+    item.dblclick()
+    page.locator(".jp-NotebookPanel").wait_for(state="visible")
+
+
+def click_menu(page: Page, menu: str, entry: str) -> None:
+    """Choose an entry of a menu in JupyterLab's menu bar (Run All Cells has no default shortcut)."""
+    page.locator(".lm-MenuBar-item").filter(has_text=re.compile(f"^{re.escape(menu)}$")).click()
+    label = page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(entry)}$"))
+    page.locator(".lm-Menu-item").filter(has=label).click()
+
+
+def wait_until_run(page: Page, code_cell_count: int, timeout_s: float) -> None:
+    """Wait until the kernel is idle, the toolbar's progress circle is full and no prompt shows [*].
+
+    It must hold for three polls in a row. The progress circle counts every cell
+    Run All scheduled, those with hidden input too (their prompts are not shown).
+    The staged notebooks start with no execution counts, so a number in a prompt
+    can only come from this run. After an error the remaining cells are cancelled
+    and the circle fills, which also ends the wait (the walkthrough then reports them).
+    """
+    deadline = time.monotonic() + timeout_s
+    settled = 0
+    state: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        state = page.evaluate(_RUN_STATE_JS)
+        if state["status"] == "dead":
+            raise RuntimeError(f"the kernel died: {state}")
+        finished = state["status"] == "idle" and state["progress"] >= 100 and state["running"] == 0
+        settled = settled + 1 if finished and (state["done"] or not code_cell_count) else 0
+        if settled >= 3:
+            return
+        page.wait_for_timeout(500)
+    raise TimeoutError(f"Run All did not finish within {timeout_s:.0f} s: {state}")
+
+
+def notebook_report(page: Page) -> dict:
+    """What the page shows: per code cell its prompt, stderr boxes and images; tables; news pop-ups."""
+    return page.evaluate(_REPORT_JS)
+
+
+def save_screenshot(page: Page, path: Path) -> None:
+    """Screenshot the whole notebook, 1024 px wide, then give the page back its 1024 x 768 size."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate(_SCROLL_HEIGHT_JS)
+    page.set_viewport_size(
+        {"width": VIEWPORT["width"], "height": min(max(VIEWPORT["height"], height + 200), 16000)}
+    )
+    page.wait_for_timeout(500)  # JupyterLab lays the panel out again at the new height
+    page.evaluate(_SCROLL_TO_TOP_JS)  # Run All leaves the notebook scrolled to its last cell
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+    page.wait_for_timeout(300)
+
+
+def save_notebook(page: Page) -> None:
+    """File > Save Notebook, then wait until the tab no longer shows unsaved changes."""
+    click_menu(page, "File", "Save Notebook")
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty").wait_for(state="detached")
+
+
+def saved_execution_counts(path: Path) -> list[int | None]:
+    """The execution count of each code cell in a saved notebook (hidden-input cells show none on screen)."""
+    return [cell.execution_count for cell in code_cells(path)]
