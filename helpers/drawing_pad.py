@@ -151,6 +151,7 @@ function render({ model, el }) {
   const bars = make("div", "mnist-pad-bars", right);
   const pen = canvas.getContext("2d");
   let current = null; // the stroke being drawn, [[x, y], ...], until the pointer lifts
+  let pointer = null; // the one pointer (mouse, pen or finger) drawing it; others are ignored meanwhile
 
   function drawStroke(points) {
     if (points.length === 0) return;
@@ -186,23 +187,25 @@ function render({ model, el }) {
   }
 
   canvas.addEventListener("pointerdown", (event) => {
-    if (event.pointerType === "mouse" && event.button !== 0) return;
+    if (current || (event.pointerType === "mouse" && event.button !== 0)) return;
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
+    pointer = event.pointerId;
     current = [padPoint(event)];
     drawPad();
   });
   canvas.addEventListener("pointermove", (event) => {
-    if (!current) return;
+    if (!current || event.pointerId !== pointer) return;
     const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
     for (const each of events.length ? events : [event]) current.push(padPoint(each));
     drawPad();
   });
-  function finishStroke() {
-    if (!current) return;
+  function finishStroke(event) {
+    if (!current || event.pointerId !== pointer) return;
     const stroke = current;
     current = null;
     el.dataset.state = "reading";
+    message.textContent = "Reading…";
     model.set("strokes", [...model.get("strokes"), stroke]);
     model.save_changes();
   }
