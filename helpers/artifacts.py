@@ -242,14 +242,6 @@ def _damaged(name: str, damage: str) -> RunNotReadyError:
     return _not_ready([RunProblem(name, damage)])
 
 
-def _artifacts_setting() -> str:
-    """How MNIST_ARTIFACTS is set, for error messages (settings.artifacts_dir() reads it)."""
-    value = os.environ.get("MNIST_ARTIFACTS")
-    if value:
-        return f"MNIST_ARTIFACTS is set to {value!r}"
-    return f"MNIST_ARTIFACTS is not set, so the default {settings.PROJECT_ROOT / 'artifacts'} is used"
-
-
 def _what_blocks(folder: Path, error: OSError) -> str:
     """Say in words why a folder cannot be created or written."""
     existing = next(path for path in (folder, *folder.parents) if path.exists() or path == path.parent)
@@ -266,8 +258,8 @@ def _artifacts_error(folder: Path, error: OSError) -> ArtifactsFolderError:
     """The error for an artifacts folder that cannot be written: what, why, and the fix."""
     return ArtifactsFolderError(
         f"Trained runs cannot be saved in {folder}: {_what_blocks(folder, error)}.\n"
-        f"{_artifacts_setting()}. Set MNIST_ARTIFACTS to a folder you can write (it is created "
-        "if missing), or make this one writable, then run this notebook again."
+        f"{settings.describe_artifacts_setting()}. Set MNIST_ARTIFACTS to a folder you can write "
+        "(it is created if missing), or make this one writable, then run this notebook again."
     )
 
 

@@ -49,6 +49,14 @@ def requested_precision() -> str:
     return _choice("MNIST_PRECISION", PRECISIONS)
 
 
+def describe_artifacts_setting() -> str:
+    """How MNIST_ARTIFACTS is set, in words, for error messages about the artifacts folder."""
+    value = os.environ.get("MNIST_ARTIFACTS")
+    if value:
+        return f"MNIST_ARTIFACTS is set to {value!r}"
+    return f"MNIST_ARTIFACTS is not set, so the default {PROJECT_ROOT / 'artifacts'} is used"
+
+
 def artifacts_dir() -> Path:
     """Where trained models and histories of the current mode are kept.
 
