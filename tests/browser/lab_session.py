@@ -142,14 +142,19 @@ def markdown_tables(path: Path) -> int:
 class Expected:
     """What a run of a notebook must show, read from the committed file when the session copied it."""
 
-    sources: list[str]  # of its code cells, in order
+    cells: list[nbformat.NotebookNode]  # its code cells, with their stored outputs, in order
     figures: int
     tables: int
+
+    @property
+    def sources(self) -> list[str]:
+        """The source of each code cell, in order."""
+        return [cell.source for cell in self.cells]
 
 
 def expectations(path: Path) -> Expected:
     """The code cells, stored figure count and markdown table count of a committed notebook."""
-    return Expected([cell.source for cell in code_cells(path)], stored_figures(path), markdown_tables(path))
+    return Expected(code_cells(path), stored_figures(path), markdown_tables(path))
 
 
 def stage_notebooks(destination: Path) -> dict[str, Expected]:
@@ -384,7 +389,8 @@ class Walkthrough:
 
         Earlier-numbered notebooks that have not run yet run first, in order, so
         the models they train exist. Each notebook runs once per session; its page
-        (1024 x 768) and kernel stay open until the session ends.
+        (1024 x 768) and kernel stay open until the session ends. The executed
+        notebook is saved (File > Save Notebook) to staged(name).
         """
         self.start()
         names = list(self.expected)
@@ -417,6 +423,7 @@ class Walkthrough:
             save_screenshot(page, SCREENSHOTS / f"{Path(name).stem}-timeout.png")
             raise
         self.seconds[name] = time.monotonic() - began
+        save_notebook(page)  # the executed notebook, outputs and counts, for the checks that read it
         return page
 
     def close(self) -> None:

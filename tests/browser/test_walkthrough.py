@@ -18,7 +18,6 @@ from lab_session import (
     notebook_report,
     numbered_notebooks,
     png_dpi,
-    save_notebook,
     save_screenshot,
     saved_execution_counts,
 )
@@ -53,8 +52,7 @@ def test_notebook_runs_cleanly_in_jupyterlab(name: str, walkthrough: Walkthrough
         for text in cell["stderr"]
     ]
     assert not stderr, "error or stderr output on screen:\n" + "\n\n".join(stderr)
-    save_notebook(page)  # cells with hidden input show no prompt: read their counts from the saved file
-    counts = saved_execution_counts(walkthrough.staged(name))
+    counts = saved_execution_counts(walkthrough.staged(name))  # hidden-input cells show no prompt
     not_run = [
         f"cell {i + 1}: {first_line(source)}"
         for i, (count, source) in enumerate(zip(counts, expected.sources, strict=True))
