@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from lab_session import Walkthrough
+from lab_session import Walkthrough, slow_cells
 from playwright.sync_api import Page
 
-_RUN_SECONDS = pytest.StashKey[dict[str, float]]()
+_WALKTHROUGH = pytest.StashKey[Walkthrough]()
+SLOW_CELL_S = 5.0  # cells at least this slow are listed in the summary
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,7 @@ def walkthrough(
     real_npz_path (tests/conftest.py) fails first, with the fix, if MNIST is not on the machine.
     """
     session = Walkthrough(tmp_path_factory.mktemp("jupyterlab"))
-    request.config.stash[_RUN_SECONDS] = session.seconds
+    request.config.stash[_WALKTHROUGH] = session
     yield session
     session.close()
 
@@ -49,9 +50,13 @@ def run_notebook(walkthrough: Walkthrough) -> Callable[[str], Page]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    """Print how long each notebook's Run All took in the browser."""
-    seconds = config.stash.get(_RUN_SECONDS, {})
-    if seconds:
-        terminalreporter.section("Run All Cells in JupyterLab")
-        for name, took in seconds.items():
-            terminalreporter.write_line(f"{took:6.1f} s  {name}")
+    """Print how long each notebook took to open and to run in the browser, and its slowest cells."""
+    session = config.stash.get(_WALKTHROUGH, None)
+    if session is None or not session.seconds:
+        return
+    terminalreporter.section("Run All Cells in JupyterLab")
+    for name, took in session.seconds.items():
+        opened = session.opening_seconds.get(name, 0.0)
+        terminalreporter.write_line(f"{took:6.1f} s  {name}  (opened in {opened:.1f} s)")
+        for seconds, number, first_line in slow_cells(session.staged(name), SLOW_CELL_S):
+            terminalreporter.write_line(f"{seconds:14.1f} s  cell {number}: {first_line}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import re
 import secrets
@@ -24,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -244,9 +246,16 @@ class LabServer:
             command.append("--allow-root")
         return command
 
+    def write_user_settings(self) -> None:
+        """Record each cell's run time in the notebook (test server only), for the slowest-cells summary."""
+        tracker = self.workdir / "user-settings" / "@jupyterlab" / "notebook-extension"
+        tracker.mkdir(parents=True, exist_ok=True)
+        (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"recordTiming": True}))
+
     def start(self, attempts: int = 3, timeout_s: float = 120) -> None:
         """Start the server and wait until its API answers; try another port if one was taken meanwhile."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.write_user_settings()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(attempts):
             self.port = free_port()
@@ -357,6 +366,7 @@ class Walkthrough:
         self.expected: dict[str, Expected] = {}  # per numbered notebook, in teaching order
         self.pages: dict[str, Page] = {}
         self.seconds: dict[str, float] = {}  # how long each notebook's Run All took
+        self.opening_seconds: dict[str, float] = {}  # new page, JupyterLab loaded, notebook opened
         self.failures: dict[str, str] = {}
 
     def start(self) -> None:
@@ -410,12 +420,14 @@ class Walkthrough:
     def _run(self, name: str) -> Page:
         """Open one notebook in a fresh page and run all its cells through the Run menu."""
         assert self.context is not None and self.server is not None
+        opening = time.monotonic()
         page = self.context.new_page()
         workspace = Path(name).stem.replace("_", "-")
         page.goto(f"{self.server.url}/lab/workspaces/{workspace}?reset&token={self.server.token}")
         open_from_file_browser(page, name)
         page.wait_for_function(_KERNEL_READY_JS, timeout=UI_TIMEOUT_MS, polling=250)
         began = time.monotonic()
+        self.opening_seconds[name] = began - opening
         click_menu(page, "Run", "Run All Cells")
         try:
             wait_until_run(page, len(self.expected[name].sources), NOTEBOOK_TIMEOUT_S)
@@ -500,6 +512,21 @@ def save_notebook(page: Page) -> None:
     """File > Save Notebook, then wait until the tab no longer shows unsaved changes."""
     click_menu(page, "File", "Save Notebook")
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty").wait_for(state="detached")
+
+
+def slow_cells(path: Path, at_least_s: float) -> list[tuple[float, int, str]]:
+    """(seconds, cell number, first line) of the code cells that took at_least_s or more, slowest first."""
+    slow = []
+    for number, cell in enumerate(code_cells(path), start=1):
+        timing = cell.metadata.get("execution", {})
+        if "shell.execute_reply.started" in timing and "shell.execute_reply" in timing:
+            began = datetime.fromisoformat(timing["shell.execute_reply.started"].replace("Z", "+00:00"))
+            ended = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+            seconds = (ended - began).total_seconds()
+            if seconds >= at_least_s:
+                lines = cell.source.strip().splitlines() or [""]
+                slow.append((seconds, number, lines[0][:70]))
+    return sorted(slow, reverse=True)
 
 
 def saved_execution_counts(path: Path) -> list[int | None]:
