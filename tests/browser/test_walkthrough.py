@@ -90,7 +90,7 @@ def test_no_news_popup(walkthrough: Walkthrough, run_notebook) -> None:
 
 
 def test_mistake_gallery_captions_are_legible_at_1024(walkthrough: Walkthrough, run_notebook) -> None:
-    """In notebook 06 the captions above the digits ("6 → 5 (100%)") render at 10 CSS px or more.
+    """In notebook 06 the captions above the digits ("6 → 5 (99.87%)") render at 10 CSS px or more.
 
     The caption's size on screen is its size in the PNG (DIGIT_TITLE_SIZE points at
     the dpi the PNG records) times the width JupyterLab draws the image at over its
