@@ -28,8 +28,6 @@ from helpers.evaluation import (  # noqa: E402
     accuracy_per_digit,
     confidence_text,
     confusion_matrix,
-    mistakes_by_confidence,
-    predict,
 )
 from helpers.models import build_functional_cnn, build_sequential_cnn, compile_with_adadelta  # noqa: E402
 from helpers.precision import choose_precision  # noqa: E402
@@ -81,11 +79,9 @@ __all__ = [
     "load_mnist",
     "load_model",
     "median_epoch_seconds",
-    "mistakes_by_confidence",
     "mode",
     "one_hot",
     "plots",
-    "predict",
     "require_runs",
     "prepare",
     "run_dir",

@@ -1,26 +1,10 @@
-"""Where a trained model is right and wrong: per-digit accuracy, confusion, mistakes."""
+"""Where a trained model is right and wrong: per-digit accuracy, confusion, and confidence as text."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import keras
 import numpy as np
 
 from helpers.preprocess import NUM_CLASSES
-
-
-class Predictions(NamedTuple):
-    labels: np.ndarray  # the predicted digit for each image
-    confidence: np.ndarray  # the probability the model gave that digit
-    probabilities: np.ndarray  # (n, 10) softmax outputs
-
-
-def predict(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> Predictions:
-    """Run the model over images and keep the top digit with its probability."""
-    probabilities = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype="float32")
-    labels = probabilities.argmax(axis=1)
-    return Predictions(labels, probabilities.max(axis=1), probabilities)
 
 
 def confusion_matrix(true_labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -36,12 +20,6 @@ def confusion_matrix(true_labels: np.ndarray, predicted: np.ndarray) -> np.ndarr
 def accuracy_per_digit(counts: np.ndarray) -> np.ndarray:
     """The share of each digit's images classified right, from a confusion matrix."""
     return np.diag(counts) / counts.sum(axis=1)
-
-
-def mistakes_by_confidence(true_labels: np.ndarray, predictions: Predictions) -> np.ndarray:
-    """Indices of misclassified images, the most confident mistakes first."""
-    wrong = np.flatnonzero(predictions.labels != np.asarray(true_labels))
-    return wrong[np.argsort(-predictions.confidence[wrong], kind="stable")]
 
 
 def confidence_text(probability: float, most_decimals: int = 4) -> str:

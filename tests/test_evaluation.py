@@ -1,4 +1,4 @@
-"""Per-digit accuracy, the confusion matrix and the ranking of mistakes."""
+"""Per-digit accuracy, the confusion matrix and confidence as text."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 
 from helpers.evaluation import (
-    Predictions,
     accuracy_per_digit,
     confidence_text,
     confusion_matrix,
-    mistakes_by_confidence,
 )
 
 
@@ -32,16 +30,6 @@ def test_accuracy_per_digit():
     predicted[:2] = 5  # half of the zeros wrong
     accuracy = accuracy_per_digit(confusion_matrix(true, predicted))
     assert accuracy[0] == 0.5 and (accuracy[1:] == 1.0).all()
-
-
-def test_most_confident_mistakes_come_first():
-    true = np.array([1, 2, 3, 4, 5])
-    predictions = Predictions(
-        labels=np.array([1, 7, 3, 9, 0]),
-        confidence=np.array([0.99, 0.60, 0.95, 0.97, 0.80]),
-        probabilities=np.zeros((5, 10)),
-    )
-    assert mistakes_by_confidence(true, predictions).tolist() == [3, 4, 1]
 
 
 def test_confidence_text_never_rounds_up_to_certainty():
