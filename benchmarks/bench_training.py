@@ -27,7 +27,7 @@ from pathlib import Path
 
 WAYS = ("recipe float32", "series")
 RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
-SHORT_TRAIN, SHORT_TEST = 2000, 1000
+SHORT_TRAIN, SHORT_TEST = 1000, 500
 
 
 def cpu_name() -> str:

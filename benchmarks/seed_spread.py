@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because
     from helpers.preprocess import PreparedSplit
     from helpers.training import Recipe
 
-SHORT_TRAIN, SHORT_TEST = 2000, 1000
+SHORT_TRAIN, SHORT_TEST = 1000, 500
 RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
 
 
