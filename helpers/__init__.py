@@ -8,7 +8,7 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-from helpers import plots  # noqa: E402
+from helpers import beyond, plots  # noqa: E402
 from helpers.artifacts import (  # noqa: E402
     ArtifactsFolderError,
     DamagedRunError,
@@ -46,6 +46,7 @@ from helpers.training import (  # noqa: E402
     train,
     training_split_for_mode,
 )
+from helpers.validation import stratified_holdout  # noqa: E402
 
 __all__ = [
     "EVALUATION_BATCH",
@@ -62,6 +63,7 @@ __all__ = [
     "RunNotReadyError",
     "accuracy_per_digit",
     "add_channel_axis",
+    "beyond",
     "batched_dataset",
     "build_functional_cnn",
     "build_sequential_cnn",
@@ -88,6 +90,7 @@ __all__ = [
     "save_run",
     "scale_pixels",
     "seed_everything",
+    "stratified_holdout",
     "show_source",
     "train",
     "training_split_for_mode",

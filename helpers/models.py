@@ -63,7 +63,7 @@ def compile_with_adadelta(model: keras.Model, learning_rate: float = 1.0) -> ker
 
 
 def architecture(model: keras.Model) -> list[tuple[str, dict[str, Any], tuple[int | None, ...], int]]:
-    """Each layer's type, settings (its config without the name), output shape and parameter count.
+    """Each layer's type, settings (its config without names), output shape and parameter count.
 
     Two models with equal architectures are the same network, whatever their
     layers are called: tests use this to prove that the networks written out in
@@ -71,6 +71,20 @@ def architecture(model: keras.Model) -> list[tuple[str, dict[str, Any], tuple[in
     """
     plan = []
     for layer in model.layers:
-        config = {key: value for key, value in layer.get_config().items() if key != "name"}
+        config = _without_names(layer.get_config())
         plan.append((layer.__class__.__name__, config, tuple(layer.output.shape), layer.count_params()))
     return plan
+
+
+def _without_names(config: Any) -> Any:
+    """A layer config without the layer's name, nor those of the layers nested inside it.
+
+    A dtype policy is kept whole: its name ("float32", "mixed_bfloat16") is a setting.
+    """
+    if isinstance(config, dict):
+        if "DTypePolicy" in str(config.get("class_name", "")):
+            return config
+        return {key: _without_names(value) for key, value in config.items() if key != "name"}
+    if isinstance(config, list):
+        return [_without_names(value) for value in config]
+    return config

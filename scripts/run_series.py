@@ -2,6 +2,7 @@
 
     python scripts/run_series.py --output-dir build/executed   # copies, e.g. for a class
     python scripts/run_series.py --in-place                    # refresh the committed outputs
+    python scripts/run_series.py --in-place --only 08_beyond_the_recipes.ipynb   # one of them
 
 The mode comes from MNIST_SERIES_MODE (see helpers.settings); `make series` and
 `make notebooks` set it to full. Stops at the first notebook that fails.
@@ -45,12 +46,23 @@ def main() -> int:
     where.add_argument("--output-dir", type=Path, help="write executed copies here")
     where.add_argument("--in-place", action="store_true", help="overwrite the notebooks with their outputs")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel to run them in")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NOTEBOOK",
+        help="run only these, e.g. 08_beyond_the_recipes.ipynb (the runs they load must exist in this mode)",
+    )
     args = parser.parse_args()
 
     notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         print(f"No numbered notebooks found in {NOTEBOOKS}.", file=sys.stderr)
         return 1
+    if args.only:
+        unknown = sorted(set(args.only) - {path.name for path in notebooks})
+        if unknown:
+            parser.error(f"no such notebook: {', '.join(unknown)}; choose from {[p.name for p in notebooks]}")
+        notebooks = [path for path in notebooks if path.name in args.only]
     if args.output_dir:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -69,7 +81,7 @@ def main() -> int:
         temporary.replace(target)
         print(f"{time.perf_counter() - began:.0f} s")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest kernel's
-    print(f"All {len(notebooks)} notebooks ran in {time.perf_counter() - started:.0f} s.")
+    print(f"{len(notebooks)} notebooks ran in {time.perf_counter() - started:.0f} s.")
     print(f"Peak memory of a notebook's kernel: {peak_mb:,.0f} MB.")
     return 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 BENCHMARK = BENCHMARKS / "bench_training.py"
 SEED_SPREAD = BENCHMARKS / "seed_spread.py"
+BEYOND = BENCHMARKS / "beyond_recipes.py"
 
 
 def run_script(script: Path, *arguments: str) -> subprocess.CompletedProcess:
@@ -29,7 +30,7 @@ def test_short_benchmark_prints_and_writes_every_run(tmp_path):
         (recipe, way) for recipe in ("sequential", "functional") for way in ("recipe float32", "series")
     }
     for (recipe, way), run in runs.items():
-        assert run["epochs"] == 1 and run["training_images"] == 2000
+        assert run["epochs"] == 1 and run["training_images"] == 1000
         assert run["seconds_per_epoch"] > 0 and run["peak_memory_mb"] > 100
         assert 0.0 <= run["test_accuracy"] <= 1.0 and run["test_loss"] > 0
         assert f"| {recipe} | {way} | {run['precision']} | 1 |" in done.stdout
@@ -60,3 +61,32 @@ def test_short_seed_spread_repeats_a_seed_and_summarises(tmp_path):
 def test_seed_spread_refuses_negative_seeds():
     done = run_script(SEED_SPREAD, "--seeds", "-1")
     assert done.returncode == 2 and "--seeds" in done.stderr
+
+
+def test_short_beyond_study_scores_only_the_final_models_on_the_test_set(tmp_path):
+    report_path = tmp_path / "beyond.json"
+    arguments = ["--short", "--steps", "compact", "--final-seeds", "1", "2", "--json", str(report_path)]
+    done = run_script(BEYOND, *arguments)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["short"] is True and report["cpu"] and not list(tmp_path.glob("*.partial"))
+    assert (report["fit_images"], report["validation_images"]) == (600, 200)
+    runs = report["runs"]
+    assert [(r["step"], r["seed"], r["epochs_trained"], r["budget"]) for r in runs] == [
+        ("compact", 1, 1, 1),
+        ("final", 1, 1, 1),
+        ("final", 2, 1, 1),
+    ]
+    assert "test_accuracy" not in runs[0]  # steps are judged on validation only
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in runs[1:])
+    assert runs[0]["parameters"] == runs[1]["parameters"] == 103_338
+    [ensemble] = report["ensembles"]
+    assert ensemble["models"] == 2 and ensemble["budget"] == 1 and 0.0 <= ensemble["test_accuracy"] <= 1.0
+    assert "| compact | 3 smaller conv blocks" in report["table"]
+    assert "| final (1 epoch) |" in report["table"] and "| ensemble (1 epoch) |" in report["table"]
+    assert report["table"] in done.stdout
+
+
+def test_beyond_study_refuses_unknown_steps():
+    done = run_script(BEYOND, "--steps", "dropconnect")
+    assert done.returncode == 2 and "unknown steps ['dropconnect']" in done.stderr
