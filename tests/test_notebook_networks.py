@@ -1,8 +1,9 @@
-"""The networks notebooks 03 and 04 write out in Keras are the reference networks of helpers.models.
+"""The networks notebooks 03, 04 and 08 write out in Keras are the reference networks of helpers.
 
 The notebooks show the recipes' layers in their own cells, where students edit
-them; benchmarks and tests build the same networks from helpers.models. This
-test runs each notebook's cell tagged "network" and compares what it builds
+them; benchmarks and tests build the same networks from helpers.models (and
+helpers.beyond for 08). This test runs each notebook's cells tagged
+"augmentation" (08 only) and "network" and compares what it builds
 with the reference, layer by layer: type, order, every setting, output shape and
 parameter count, under both precisions, so the two cannot drift apart.
 """
@@ -16,24 +17,30 @@ import nbformat
 import pytest
 
 import helpers
-from helpers import models
+from helpers import beyond, models
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 CASES = [
     ("03_sequential_cnn.ipynb", models.build_sequential_cnn, 1_199_882),
     ("04_functional_cnn.ipynb", models.build_functional_cnn, 1_045_576),
+    ("08_beyond_the_recipes.ipynb", beyond.build_compact_cnn, 103_338),
 ]
 
 
-def network_cell(notebook: str) -> str:
-    """The source of the one cell tagged "network" in a notebook."""
-    cells = [
+def tagged_cells(notebook: str, tag: str) -> list[str]:
+    """The sources of the cells with `tag` in a notebook."""
+    return [
         cell.source
         for cell in nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
-        if "network" in cell.get("metadata", {}).get("tags", [])
+        if tag in cell.get("metadata", {}).get("tags", [])
     ]
+
+
+def network_cell(notebook: str) -> str:
+    """The source of the one cell tagged "network" in a notebook, after the cell it needs, if any."""
+    cells = tagged_cells(notebook, "network")
     assert len(cells) == 1, f"{notebook} must have exactly one cell tagged 'network', found {len(cells)}"
-    return cells[0]
+    return "\n\n".join([*tagged_cells(notebook, "augmentation"), cells[0]])
 
 
 @pytest.fixture
@@ -64,3 +71,14 @@ def test_architecture_tells_networks_apart():
     changed.layers[3].rate = 0.3  # the first Dropout
     assert models.architecture(changed) != reference
     assert models.architecture(models.build_sequential_cnn((28, 28, 1), "mixed_bfloat16")) != reference
+
+
+def test_architecture_sees_inside_nested_layers():
+    """One changed setting inside 08's augmentation (a Sequential in the model) makes the networks differ."""
+    reference = models.architecture(beyond.build_compact_cnn((28, 28, 1)))
+    assert models.architecture(beyond.build_compact_cnn((28, 28, 1))) == reference
+    changed = beyond.build_compact_cnn((28, 28, 1))
+    changed.layers[1].layers[0].factor = 0.2  # RandomRotation's largest turn
+    changed.layers[1].layers[0].lower, changed.layers[1].layers[0].upper = -0.2, 0.2
+    assert models.architecture(changed) != reference
+    assert models.architecture(beyond.build_compact_cnn((28, 28, 1), augment=False)) != reference
