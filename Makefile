@@ -44,23 +44,15 @@ lab: install
 lab-quick: install
 	MNIST_SERIES_MODE=quick $(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
-## The whole test suite: lint, then two pytest runs side by side: the unit tests of helpers and the
-## benchmarks' short modes (tests/test_*.py; their report, kept in build/unit-tests.log, is printed
-## after the walkthrough's), and the classroom walkthrough (tests/browser): every notebook in order,
-## run in quick mode in JupyterLab through a real browser, checked on screen and, for the cells marked
-## NBVAL_CHECK_OUTPUT, by nbval's own comparison with the committed outputs. Side by side, the unit
-## tests use the time the walkthrough spends waiting on JupyterLab and the browser. Each notebook runs
-## once: training twice (nbval, then the browser) does not fit the suite's time on a 2-core machine.
-## `pytest --nbval-lax notebooks` still works on its own. Fails if either run fails.
+## The whole test suite: lint, unit tests of helpers, the benchmarks' short modes, then the classroom
+## walkthrough (tests/browser): every notebook in order, run in quick mode in JupyterLab through a real
+## browser, checked on screen and, for the cells marked NBVAL_CHECK_OUTPUT, by nbval's own comparison
+## with the committed outputs. Each notebook runs once: training twice (nbval, then the browser) does
+## not fit the suite's time on a 2-core machine. `pytest --nbval-lax notebooks` still works on its own.
+## (Running the unit tests beside the walkthrough was tried: on 2 cores both got slower, 12 min in all.)
 test: install
 	$(BIN)/ruff check .
-	@mkdir -p build
-	@echo "tests/test_*.py run in the background; their report follows the walkthrough's."
-	@MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests/test_*.py > build/unit-tests.log 2>&1 & unit=$$!; \
-	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests/browser; browser=$$?; \
-	wait $$unit; unit=$$?; \
-	echo; echo "== tests/test_*.py (build/unit-tests.log) =="; cat build/unit-tests.log; \
-	test $$browser -eq 0 -a $$unit -eq 0
+	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests/test_*.py tests/browser
 
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install
