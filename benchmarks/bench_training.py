@@ -18,26 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from reporting import cpu_name  # benchmarks/reporting.py, beside this script
+
 WAYS = ("recipe float32", "series")
 RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
 SHORT_TRAIN, SHORT_TEST = 1000, 500
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> dict:

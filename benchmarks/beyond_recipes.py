@@ -20,15 +20,15 @@ interrupted study keeps what it measured. Notebook 08 shows the stored table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from reporting import cpu_name, write_json  # benchmarks/reporting.py, beside this script
 
 if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because TensorFlow is slow to load
     import numpy as np
@@ -38,16 +38,6 @@ if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because
 
 VALIDATION_IMAGES = 5_000
 SHORT_FIT, SHORT_VALIDATION, SHORT_TEST = 600, 200, 300
-
-
-def cpu_name() -> str:
-    """The CPU's model name, as /proc/cpuinfo gives it (or the platform's word for it)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def train_step(
@@ -154,14 +144,6 @@ def table(runs: list[dict], ensembles: list[dict]) -> str:
             f"| {ensemble['test_accuracy']:.4f} | {ensemble['minutes']:.1f} | {ensemble['parameters']:,} |"
         )
     return "\n".join(lines)
-
-
-def write_json(path: Path, report: dict) -> None:
-    """Write the report whole or not at all: to a temporary file, then renamed over the old one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n")
-    partial.replace(path)
 
 
 def main() -> int:

@@ -17,12 +17,13 @@ interrupted study keeps what it measured).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from reporting import write_json  # benchmarks/reporting.py, beside this script
 
 if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because TensorFlow is slow to load
     import keras
@@ -90,14 +91,6 @@ def summary(runs: list[dict], published: dict[str, float]) -> str:
             f"| {published[recipe]:.4f} |"
         )
     return "\n".join(lines)
-
-
-def write_json(path: Path, report: dict) -> None:
-    """Write the report whole or not at all: to a temporary file, then renamed over the old one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n")
-    partial.replace(path)
 
 
 def main() -> int:
