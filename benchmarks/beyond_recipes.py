@@ -1,6 +1,6 @@
 """The ladder of notebook 08: each step beyond the recipes, trained and measured the same way.
 
-    python benchmarks/beyond_recipes.py --json benchmarks/results/beyond_recipes.json  # about an hour here
+    python benchmarks/beyond_recipes.py --json benchmarks/results/beyond_recipes.json  # 48 minutes here
     python benchmarks/beyond_recipes.py --short                  # a few hundred images, to check the script
 
 Every step (helpers.beyond.STEPS) trains on the same 55,000 training images and

@@ -155,5 +155,5 @@ def stored_ladder() -> dict:
     except FileNotFoundError:
         raise FileNotFoundError(
             f"{LADDER_RESULTS} is missing: run `python benchmarks/beyond_recipes.py --json {LADDER_RESULTS}` "
-            "to measure the steps (about an hour on a 2-core CPU), or restore the file with git."
+            "to measure the steps (48 minutes on a 2-core CPU), or restore the file with git."
         ) from None
