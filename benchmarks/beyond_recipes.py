@@ -91,15 +91,15 @@ def train_step(
     return record, model
 
 
-def test_probabilities(model: object, test: PreparedSplit) -> np.ndarray:
-    """The model's probabilities for every test image: the test set's one use."""
+def probabilities(model: object, split: PreparedSplit) -> np.ndarray:
+    """The model's ten probabilities for every image of `split`, in batches of 1,000."""
     import helpers
 
-    return model.predict(helpers.batched_dataset(test, helpers.EVALUATION_BATCH), verbose=0)
+    return model.predict(helpers.batched_dataset(split, helpers.EVALUATION_BATCH), verbose=0)
 
 
 def averaged_accuracy(probabilities: list[np.ndarray], labels: np.ndarray) -> float:
-    """Accuracy of the models' averaged probabilities: the ensemble's answer is the most probable digit."""
+    """Accuracy of the models' averaged probabilities (of one model: its own accuracy)."""
     import numpy as np
 
     return round(float(np.mean(np.mean(probabilities, axis=0).argmax(axis=1) == labels)), 4)
@@ -171,8 +171,6 @@ def main() -> int:
     if any(seed < 0 for seed in args.step_seeds + args.final_seeds):
         parser.error("seeds must be whole numbers of 0 or more")
 
-    import numpy as np
-
     import helpers
     from helpers.beyond import STEPS, STEPS_BY_NAME
     from helpers.validation import stratified_holdout
@@ -204,19 +202,17 @@ def main() -> int:
         "final_epochs": final_epochs,
         "runs": [],
     }
-    probabilities: dict[int, list] = {budget: [] for budget in final_epochs}  # test, per final budget
+    test_probabilities: dict[int, list] = {budget: [] for budget in final_epochs}  # per final budget
     validation_probabilities: dict[int, list] = {budget: [] for budget in final_epochs}
     plan = [(step, seed, step_epochs) for step in earlier for seed in args.step_seeds]
     plan += [(STEPS_BY_NAME["final"], seed, budget) for budget in final_epochs for seed in args.final_seeds]
     for step, seed, epochs in plan:
         record, model = train_step(step, seed, fit, validation, epochs)
         if step.name == "final":
-            on_test = test_probabilities(model, test)
-            record["test_accuracy"] = round(float(np.mean(on_test.argmax(axis=1) == test.labels)), 4)
-            probabilities[epochs].append(on_test)
-            validation_probabilities[epochs].append(
-                model.predict(validation.images, batch_size=1000, verbose=0)
-            )
+            on_test = probabilities(model, test)  # the test set's one use for this network
+            record["test_accuracy"] = averaged_accuracy([on_test], test.labels)
+            test_probabilities[epochs].append(on_test)
+            validation_probabilities[epochs].append(probabilities(model, validation))
         record["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         report["runs"].append(record)
         shown = f", test {record['test_accuracy']:.4f}" if "test_accuracy" in record else ""
@@ -230,7 +226,7 @@ def main() -> int:
 
     ensembles = []
     for budget in final_epochs:
-        if len(probabilities[budget]) > 1:
+        if len(test_probabilities[budget]) > 1:
             finals = [run for run in report["runs"] if run["step"] == "final" and run["budget"] == budget]
             ensembles.append(
                 {
@@ -239,7 +235,7 @@ def main() -> int:
                     "validation_accuracy": averaged_accuracy(
                         validation_probabilities[budget], validation.labels
                     ),
-                    "test_accuracy": averaged_accuracy(probabilities[budget], test.labels),
+                    "test_accuracy": averaged_accuracy(test_probabilities[budget], test.labels),
                     "minutes": round(sum(run["minutes"] for run in finals), 2),
                     "parameters": sum(run["parameters"] for run in finals),
                 }
