@@ -5,7 +5,7 @@ run_notebook(name: str) -> playwright.sync_api.Page
     the file browser (double-click), runs Run > Run All Cells, waits until no cell
     is queued or running and the kernel is idle, saves it (File > Save Notebook,
     into the session's copy of notebooks/) and returns the page: 1024 x 768,
-    the notebook as the only document, its kernel still running. Earlier-numbered
+    the notebook as the only document, its kernel still running, the page in front. Earlier-numbered
     notebooks that have not run yet run first, in order; each notebook runs once
     per session and later calls return the same page. Raises ValueError for a
     name that is not a numbered notebook, and an error (cached: later calls raise
