@@ -268,7 +268,12 @@ class LabServer:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # its own process group, which stop() can signal
                 )
-            if self._wait_until_ready(timeout_s):
+            try:
+                ready = self._wait_until_ready(timeout_s)
+            except BaseException:  # Ctrl-C (or a failure) while it starts: leave no server running
+                self.stop()
+                raise
+            if ready:
                 return
         raise RuntimeError(f"JupyterLab did not start; its log:\n{self.log_tail()}")
 
