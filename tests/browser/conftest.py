@@ -4,10 +4,10 @@ run_notebook(name: str) -> playwright.sync_api.Page
     Opens notebooks/<name> (e.g. "07_your_own_digits.ipynb") in JupyterLab through
     the file browser (double-click), runs Run > Run All Cells, waits until no cell
     is queued or running and the kernel is idle, saves it (File > Save Notebook,
-    into the session's copy of notebooks/) and returns the page: 1024 x 768,
-    the notebook as the only document, its kernel still running, the page in front. Earlier-numbered
-    notebooks that have not run yet run first, in order; each notebook runs once
-    per session and later calls return the same page. Raises ValueError for a
+    into the session's copy of notebooks/) and returns the page, brought to the
+    front: 1024 x 768, the notebook as the only document, its kernel still
+    running. Earlier-numbered notebooks that have not run yet run first, in
+    order; each notebook runs once per session and later calls return the same page. Raises ValueError for a
     name that is not a numbered notebook, and an error (cached: later calls raise
     it again at once) if the notebook cannot be opened or Run All does not finish
     within lab_session.NOTEBOOK_TIMEOUT_S.
