@@ -44,15 +44,16 @@ lab: install
 lab-quick: install
 	MNIST_SERIES_MODE=quick $(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
-## The whole test suite: lint, then scripts/run_tests.py runs two pytest parts side by side, each line
-## prefixed with its part: the unit tests of helpers/ with the benchmarks' short modes, and the classroom
+## The whole test suite: lint, unit tests of helpers, the benchmarks' short modes, then the classroom
 ## walkthrough (tests/browser): every notebook in order, run in quick mode in JupyterLab through a real
 ## browser, checked on screen and, for the cells marked NBVAL_CHECK_OUTPUT, by nbval's own comparison
 ## with the committed outputs. Each notebook runs once: training twice (nbval, then the browser) does
-## not fit the suite's time. `pytest --nbval-lax notebooks` still works on its own.
+## not fit the suite's time on a 2-core machine. `pytest --nbval-lax notebooks` still works on its own.
+## (Running the unit tests beside the walkthrough was tried twice: on 2 cores the training cells slow
+## down more than the idle time saves; the last try, from a fresh clone, took 12 min 10 s of tests.)
 test: install
 	$(BIN)/ruff check .
-	MNIST_SERIES_MODE=quick $(BIN)/python scripts/run_tests.py
+	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests/test_*.py tests/browser
 
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install
