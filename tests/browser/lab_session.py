@@ -423,7 +423,7 @@ class Walkthrough:
                     raise
         page = self.pages[name]
         # The page a test works on is the one in front, as a teacher's tab is. Behind notebook 08's
-        # page, drawing two strokes on 07's pad took 40 s; in front, 0.9 s.
+        # page, drawing one stroke on 07's pad took 40 s; in front, 0.9 s.
         page.bring_to_front()
         return page
 
