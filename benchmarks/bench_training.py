@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from reporting import cpu_name  # benchmarks/reporting.py, beside this script
+from reporting import cpu_name, write_json  # benchmarks/reporting.py, beside this script
 
 WAYS = ("recipe float32", "series")
 RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
@@ -143,8 +143,7 @@ def main() -> int:
     )
     print(table(results))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_json(args.json, report)
         print(f"\nwrote {args.json}")
     return 0
 
