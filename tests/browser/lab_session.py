@@ -278,7 +278,10 @@ class LabServer:
         raise RuntimeError(f"JupyterLab did not start; its log:\n{self.log_tail()}")
 
     def _wait_until_ready(self, timeout_s: float) -> bool:
-        """True once /api/status answers; False if the process exits first."""
+        """True once /api/status answers; False if the process exits first; an error after timeout_s.
+
+        start() stops the server when this raises.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
@@ -288,7 +291,6 @@ class LabServer:
                 return True
             except OSError:
                 time.sleep(0.3)
-        self.stop()
         raise RuntimeError(f"JupyterLab did not answer within {timeout_s:.0f} s; its log:\n{self.log_tail()}")
 
     def request(self, method: str, path: str, timeout_s: float = 10) -> bytes:
