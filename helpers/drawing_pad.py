@@ -1,30 +1,29 @@
 """Widgets for reading a student's own digits in class: a drawing pad and a photo upload.
 
-The pad is an anywidget: its JavaScript, an inline ES module below, ships inside this
-file, so it runs in JupyterLab 4, Jupyter Notebook 7 and VS Code right after
-`pip install anywidget`, with no extension to build and no internet. The browser only
-records strokes (pointer events: mouse, pen or finger) and draws what Python sends
-back; Python turns the strokes into an MNIST-style digit (helpers.handwriting), asks
-every network for its ten probabilities, and publishes them. So everything the pad
-shows can be tested without a browser, by setting `strokes` and reading the traits.
+The pad is an anywidget whose view, drawing_pad.js and drawing_pad.css next to this
+file, ships with the package, so it runs in JupyterLab 4, Jupyter Notebook 7 and VS Code
+right after `pip install anywidget`, with no extension to build and no internet. The
+browser only records strokes (pointer events: mouse, pen or finger) and draws what Python
+sends back; Python turns the strokes into an MNIST-style digit (helpers.handwriting), asks
+every network for its ten probabilities, and publishes them. So everything the pad shows
+can be tested without a browser, by setting `strokes` and reading the traits.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping, Sequence
+import html
+import pathlib
+from collections.abc import Mapping
 
 import anywidget
 import ipywidgets
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import traitlets
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from helpers import handwriting
-from helpers.preprocess import NUM_CLASSES, input_shape
+from helpers.plots import figure_png, steps_figure
+from helpers.preprocess import input_shape
 
 EMPTY_PAD = "Draw a digit with the mouse or a finger, big enough to fill most of the pad."
 READ_PAD = "Each stroke updates the bars. Press Clear to draw another digit."
@@ -38,274 +37,7 @@ def read_digit(models: Mapping[str, keras.Model], digit: np.ndarray) -> dict[str
     return {name: np.asarray(output, dtype="float32")[0] for name, output in outputs.items()}
 
 
-# --- The pictures --------------------------------------------------------------------------------
-
-# As the series' other figures: 5.6 inches at 100 dpi fits JupyterLab's output area on a
-# 1024 × 768 projector without being shrunk, and no text is smaller than 11 points.
-FIGURE_WIDTH = 5.6
-FIGURE_DPI = 100
-FONT_SIZE = 11
-
-
-def _show_picture(ax: Axes, picture: np.ndarray, title: str, caption: str | None = None) -> None:
-    """A picture with its grey levels as they are (0 black), or in colour; a title above, a caption below."""
-    picture = np.asarray(picture)
-    if picture.ndim == 2:
-        top = 255 if picture.dtype == np.uint8 else 1
-        ax.imshow(picture, cmap="gray", vmin=0, vmax=top, interpolation="nearest")
-    else:
-        ax.imshow(picture, interpolation="antialiased")
-    ax.set_title(title, fontsize=FONT_SIZE)
-    if caption:
-        ax.set_xlabel(caption, fontsize=FONT_SIZE)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def gallery(pictures: Sequence[np.ndarray], titles: Sequence[str], columns: int = 5) -> Figure:
-    """Pictures in a grid, each with a title of one or two lines; grey levels shown as they are."""
-    if len(pictures) != len(titles) or not pictures:
-        raise ValueError(f"{len(pictures)} pictures and {len(titles)} titles: give one title per picture.")
-    rows = -(-len(pictures) // columns)
-    lines = max(title.count("\n") + 1 for title in titles)
-    cell = FIGURE_WIDTH / columns
-    fig = plt.figure(
-        figsize=(FIGURE_WIDTH, rows * (cell + 0.25 * lines)), dpi=FIGURE_DPI, layout="constrained"
-    )
-    axes = fig.subplots(rows, columns, squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, picture, title in zip(axes.flat, pictures, titles, strict=False):
-        ax.axis("on")
-        _show_picture(ax, picture, title)
-    return fig
-
-
-def steps_figure(
-    steps: Mapping[str, np.ndarray],
-    probabilities: Mapping[str, np.ndarray] | None = None,
-) -> Figure:
-    """The preprocessing steps, three to a row, with each network's probabilities below if given.
-
-    Grey levels are shown as they are (0 black, 1 white), so the inversion shows.
-    """
-    rows = -(-len(steps) // 3)
-    heights = [1.0] * rows + ([1.1] if probabilities else [])
-    fig = plt.figure(figsize=(FIGURE_WIDTH, 2.2 * sum(heights)), dpi=FIGURE_DPI, layout="constrained")
-    grid = fig.add_gridspec(len(heights), 3, height_ratios=heights)
-    for index, (name, picture) in enumerate(steps.items()):
-        height, width = picture.shape
-        title = f"{index + 1}. {handwriting.STEP_TITLES.get(name, name)}"
-        _show_picture(fig.add_subplot(grid[index // 3, index % 3]), picture, title, f"{width} × {height}")
-    if probabilities:
-        ax = fig.add_subplot(grid[rows, :])
-        digits = np.arange(NUM_CLASSES)
-        width = 0.8 / len(probabilities)
-        for i, (name, p) in enumerate(probabilities.items()):
-            offset = (i - (len(probabilities) - 1) / 2) * width
-            ax.bar(digits + offset, p, width, label=f"{name} reads {int(np.argmax(p))}")
-        ax.set_xticks(digits)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("digit", fontsize=FONT_SIZE)
-        ax.set_ylabel("probability", fontsize=FONT_SIZE)
-        ax.tick_params(labelsize=FONT_SIZE)
-        ax.legend(fontsize=FONT_SIZE, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
-        ax.grid(axis="y", alpha=0.3)
-    return fig
-
-
-def figure_png(fig: Figure) -> bytes:
-    """A figure as PNG bytes; the figure is closed, so the notebook does not show it a second time."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 # --- The drawing pad ------------------------------------------------------------------------------
-
-_ESM = r"""
-function make(tag, className, parent) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-function render({ model, el }) {
-  el.classList.add("mnist-pad");
-  const left = make("div", "mnist-pad-left", el);
-  const canvas = make("canvas", "mnist-pad-canvas", left);
-  canvas.setAttribute("aria-label", "Drawing pad: draw one digit");
-  const controls = make("div", "mnist-pad-controls", left);
-  const clear = make("button", "mnist-pad-clear", controls);
-  clear.type = "button";
-  clear.textContent = "Clear";
-  const message = make("div", "mnist-pad-message", controls);
-  const right = make("div", "mnist-pad-right", el);
-  const seen = make("div", "mnist-pad-seen", right);
-  const small = make("canvas", "mnist-pad-28", seen);
-  small.width = 28;
-  small.height = 28;
-  make("div", "mnist-pad-caption", seen).textContent = "What the networks see, 28 × 28 pixels";
-  const bars = make("div", "mnist-pad-bars", right);
-  const pen = canvas.getContext("2d");
-  let current = null; // the stroke being drawn, [[x, y], ...], until the pointer lifts
-  let pointer = null; // the one pointer (mouse, pen or finger) drawing it; others are ignored meanwhile
-
-  function drawStroke(points) {
-    if (points.length === 0) return;
-    pen.beginPath();
-    pen.arc(points[0][0], points[0][1], pen.lineWidth / 2, 0, 2 * Math.PI);
-    pen.fill();
-    pen.beginPath();
-    pen.moveTo(points[0][0], points[0][1]);
-    for (const [x, y] of points.slice(1)) pen.lineTo(x, y);
-    pen.stroke();
-  }
-
-  function drawPad() {
-    const size = model.get("size");
-    if (canvas.width !== size) canvas.width = canvas.height = size;
-    pen.fillStyle = "#fff";
-    pen.fillRect(0, 0, size, size);
-    pen.fillStyle = pen.strokeStyle = "#000";
-    pen.lineWidth = model.get("pen_width");
-    pen.lineCap = pen.lineJoin = "round";
-    for (const stroke of model.get("strokes")) drawStroke(stroke);
-    if (current) drawStroke(current);
-  }
-
-  function padPoint(event) {
-    // From the page's pixels to the pad's units, inside the canvas's border.
-    const box = canvas.getBoundingClientRect();
-    const scale = model.get("size") / canvas.clientWidth;
-    const round = (value) => Math.round(value * scale * 10) / 10;
-    const x = event.clientX - box.left - canvas.clientLeft;
-    const y = event.clientY - box.top - canvas.clientTop;
-    return [round(x), round(y)];
-  }
-
-  canvas.addEventListener("pointerdown", (event) => {
-    if (current || (event.pointerType === "mouse" && event.button !== 0)) return;
-    event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
-    pointer = event.pointerId;
-    current = [padPoint(event)];
-    drawPad();
-  });
-  canvas.addEventListener("pointermove", (event) => {
-    if (!current || event.pointerId !== pointer) return;
-    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
-    for (const each of events.length ? events : [event]) current.push(padPoint(each));
-    drawPad();
-  });
-  function finishStroke(event) {
-    if (!current || event.pointerId !== pointer) return;
-    const stroke = current;
-    current = null;
-    el.dataset.state = "reading";
-    message.textContent = "Reading…";
-    model.set("strokes", [...model.get("strokes"), stroke]);
-    model.save_changes();
-  }
-  for (const name of ["pointerup", "pointercancel", "lostpointercapture"]) {
-    canvas.addEventListener(name, finishStroke);
-  }
-  clear.addEventListener("click", () => {
-    current = null;
-    model.set("strokes", []);
-    model.save_changes();
-  });
-
-  function drawSeen() {
-    const grey = model.get("seen");
-    const context = small.getContext("2d");
-    const image = context.createImageData(28, 28);
-    for (let i = 0; i < 28 * 28; i++) {
-      const level = grey.length === 28 * 28 ? grey[i] : 0;
-      image.data.set([level, level, level, 255], 4 * i);
-    }
-    context.putImageData(image, 0, 0);
-  }
-
-  function drawBars() {
-    const probabilities = model.get("probabilities");
-    bars.replaceChildren();
-    for (const name of model.get("networks")) {
-      const p = probabilities[name];
-      const top = p ? p.indexOf(Math.max(...p)) : -1;
-      const block = make("div", "mnist-pad-network", bars);
-      block.dataset.network = name;
-      make("div", "mnist-pad-title", block).textContent = name;
-      const title = make("div", "mnist-pad-reads", block);
-      title.append("reads ");
-      const digit = make("span", "top-digit", title);
-      digit.dataset.network = name;
-      digit.dataset.digit = top >= 0 ? String(top) : "";
-      digit.textContent = top >= 0 ? String(top) : "–";
-      if (top >= 0) {
-        make("span", "mnist-pad-confidence", title).textContent = ` (${Math.round(100 * p[top])}%)`;
-      }
-      for (let d = 0; d < 10; d++) {
-        const row = make("div", "mnist-pad-row", block);
-        make("span", "mnist-pad-digit", row).textContent = String(d);
-        const track = make("span", "mnist-pad-track", row);
-        const bar = make("span", d === top ? "mnist-pad-bar mnist-pad-top" : "mnist-pad-bar", track);
-        bar.style.width = p ? `${(100 * p[d]).toFixed(1)}%` : "0%";
-        make("span", "mnist-pad-value", row).textContent = p ? `${Math.round(100 * p[d])}%` : "";
-      }
-    }
-  }
-
-  function showReading() {
-    message.textContent = model.get("message");
-    el.dataset.state = model.get("state");
-    el.dataset.strokesRead = String(model.get("strokes_read"));
-    drawSeen();
-    drawBars();
-  }
-
-  const changes = ["change:strokes", "change:size", "change:pen_width"];
-  const readings = ["probabilities", "seen", "message", "state", "networks"].map((name) => `change:${name}`);
-  for (const name of changes) model.on(name, drawPad);
-  for (const name of readings) model.on(name, showReading);
-  drawPad();
-  showReading();
-  return () => {
-    for (const name of changes) model.off(name, drawPad);
-    for (const name of readings) model.off(name, showReading);
-  };
-}
-
-export default { render };
-"""
-
-_CSS = """
-.mnist-pad { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; max-width: 590px;
-  font-size: 14px; color: var(--jp-ui-font-color1, #222); }
-.mnist-pad-canvas { display: block; width: 280px; height: 280px; touch-action: none; cursor: crosshair;
-  border: 2px solid var(--jp-border-color1, #888); border-radius: 4px; background: #fff; }
-.mnist-pad-controls { display: flex; gap: 8px; align-items: center; margin-top: 6px; width: 284px; }
-.mnist-pad-clear { font-size: 14px; padding: 4px 14px; cursor: pointer; }
-.mnist-pad-message { font-size: 13px; line-height: 1.3; }
-.mnist-pad[data-state="error"] .mnist-pad-message { color: #b00020; font-weight: bold; }
-.mnist-pad-right { display: flex; flex-direction: column; gap: 10px; width: 290px; }
-.mnist-pad-seen { display: flex; align-items: center; gap: 10px; }
-.mnist-pad-28 { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #888; }
-.mnist-pad-caption { font-size: 13px; }
-.mnist-pad-bars { display: flex; gap: 12px; }
-.mnist-pad-network { width: 139px; }
-.mnist-pad-title { font-weight: bold; white-space: nowrap; }
-.mnist-pad-reads { margin-bottom: 4px; white-space: nowrap; }
-.mnist-pad-reads .top-digit { font-size: 22px; font-weight: bold; }
-.mnist-pad-row { display: flex; align-items: center; gap: 4px; height: 19px; }
-.mnist-pad-digit { width: 10px; text-align: right; font-family: monospace; }
-.mnist-pad-track { flex: 1; height: 13px; background: var(--jp-layout-color2, #eee); }
-.mnist-pad-bar { display: block; height: 100%; background: #7a9cc6; }
-.mnist-pad-bar.mnist-pad-top { background: #1f5fa8; }
-.mnist-pad-value { width: 36px; text-align: right; font-size: 12px; font-family: monospace; }
-"""
 
 
 class DrawingPad(anywidget.AnyWidget):
@@ -315,8 +47,8 @@ class DrawingPad(anywidget.AnyWidget):
     `size` × `size` pad) and read `probabilities`, `top_digits`, `image` and `message`.
     """
 
-    _esm = _ESM
-    _css = _CSS
+    _esm = pathlib.Path(__file__).parent / "drawing_pad.js"  # anywidget sends the file's text
+    _css = pathlib.Path(__file__).parent / "drawing_pad.css"
 
     strokes = traitlets.List(help="the strokes drawn so far, each a list of [x, y] pad points").tag(sync=True)
     size = traitlets.Int(handwriting.PAD_SIZE, help="the pad's side, in pad units").tag(sync=True)
@@ -461,7 +193,7 @@ class PhotoReader(ipywidgets.VBox):
         colour = "#b00020" if self.state == "error" else "inherit"
         self.note.value = (
             f'<div class="photo-message" data-state="{self.state}" style="color: {colour}; font-size: 14px">'
-            f"{_escape(self.message)}</div>"
+            f"{html.escape(self.message)}</div>"
         )
         if self.steps:
             fig = steps_figure(self.steps, self.probabilities)
@@ -470,7 +202,3 @@ class PhotoReader(ipywidgets.VBox):
         else:
             self.picture.value = b""
             self.picture.layout.display = "none"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,4 +1,4 @@
-"""The figures of the series: digits, counts, pixel values, curves, confusion, mistakes.
+"""The figures of the series: digits, counts, pixel values, curves, confusion, mistakes, own digits.
 
 Every figure is drawn for a class watching JupyterLab on a 1024 x 768 projector:
 at most MAX_FIGURE_WIDTH inches wide at FIGURE_DPI, so the PNG fits the output
@@ -9,6 +9,7 @@ Legends sit outside the axes, where they cover no data.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
@@ -16,12 +17,14 @@ from typing import ParamSpec
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextPath
 from matplotlib.ticker import MaxNLocator
 
+from helpers import handwriting
 from helpers.preprocess import NUM_CLASSES
 
 FIGURE_DPI = 100  # pixels per inch of the PNGs the notebooks show
@@ -243,3 +246,83 @@ def plot_accuracy_per_digit(accuracies: Mapping[str, np.ndarray]) -> Figure:
     ax.grid(axis="y", alpha=0.3)
     _legend_above(ax, columns=min(len(accuracies), 3))
     return fig
+
+
+# --- Pictures of a student's own digits (notebook 07) ---------------------------------------------
+
+
+def _show_picture(ax: Axes, picture: np.ndarray, title: str, caption: str | None = None) -> None:
+    """A picture with its grey levels as they are (0 black), or in colour; a title above, a caption below.
+
+    Unlike show_digits' "gray_r", "gray" keeps dark ink dark, so an unprocessed photo looks as taken.
+    """
+    picture = np.asarray(picture)
+    if picture.ndim == 2:
+        top = 255 if picture.dtype == np.uint8 else 1
+        ax.imshow(picture, cmap="gray", vmin=0, vmax=top, interpolation="nearest")
+    else:
+        ax.imshow(picture, interpolation="antialiased")
+    ax.set_title(title, fontsize=DIGIT_TITLE_SIZE)
+    if caption:
+        ax.set_xlabel(caption)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+@_projector_figure
+def gallery(pictures: Sequence[np.ndarray], titles: Sequence[str], columns: int = 5) -> Figure:
+    """Pictures in a grid, each with a title of one or two lines; grey levels shown as they are."""
+    if len(pictures) != len(titles) or not pictures:
+        raise ValueError(f"{len(pictures)} pictures and {len(titles)} titles: give one title per picture.")
+    rows = -(-len(pictures) // columns)
+    lines = max(title.count("\n") + 1 for title in titles)
+    cell = MAX_FIGURE_WIDTH / columns
+    fig = plt.figure(figsize=(MAX_FIGURE_WIDTH, rows * (cell + 0.25 * lines)), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, picture, title in zip(axes.flat, pictures, titles, strict=False):
+        ax.axis("on")
+        _show_picture(ax, picture, title)
+    return fig
+
+
+@_projector_figure
+def steps_figure(
+    steps: Mapping[str, np.ndarray],
+    probabilities: Mapping[str, np.ndarray] | None = None,
+) -> Figure:
+    """The preprocessing steps, three to a row, with each network's probabilities below if given.
+
+    Grey levels are shown as they are (0 black, 1 white), so the inversion shows.
+    """
+    rows = -(-len(steps) // 3)
+    heights = [1.0] * rows + ([1.1] if probabilities else [])
+    fig = plt.figure(figsize=(MAX_FIGURE_WIDTH, 2.2 * sum(heights)), layout="constrained")
+    grid = fig.add_gridspec(len(heights), 3, height_ratios=heights)
+    for index, (name, picture) in enumerate(steps.items()):
+        height, width = picture.shape
+        title = f"{index + 1}. {handwriting.STEP_TITLES.get(name, name)}"
+        _show_picture(fig.add_subplot(grid[index // 3, index % 3]), picture, title, f"{width} × {height}")
+    if probabilities:
+        ax = fig.add_subplot(grid[rows, :])
+        digits = np.arange(NUM_CLASSES)
+        width = 0.8 / len(probabilities)
+        for i, (name, p) in enumerate(probabilities.items()):
+            offset = (i - (len(probabilities) - 1) / 2) * width
+            ax.bar(digits + offset, p, width, label=f"{name} reads {int(np.argmax(p))}")
+        ax.set_xticks(digits)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("digit")
+        ax.set_ylabel("probability")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
+        ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def figure_png(fig: Figure) -> bytes:
+    """A figure as PNG bytes at FIGURE_DPI; the figure is closed, so the notebook does not show it again."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    plt.close(fig)
+    return buffer.getvalue()

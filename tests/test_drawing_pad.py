@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import io
+import tomllib
+from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -11,10 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import drawing_pad, handwriting, input_shape
+from helpers import drawing_pad, handwriting, input_shape, settings
 from helpers.drawing_pad import DrawingPad, PhotoReader
 
 VERTICAL_STROKE = [[[140.0, y] for y in range(40, 241, 5)]]
+VIEW_FOLDER = Path(drawing_pad.__file__).parent  # drawing_pad.js and drawing_pad.css
 
 
 class FixedAnswer:
@@ -97,12 +101,30 @@ def test_the_pad_works_with_keras_models():
     assert sum(pad.probabilities["tiny"]) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_the_javascript_is_inline_and_fetches_nothing():
-    source = DrawingPad._esm
+def test_the_pad_sends_its_javascript_and_css_files_and_fetches_nothing(networks):
+    pad = DrawingPad(networks)
+    source, style = pad._esm, pad._css  # the text anywidget sends to the browser
+    assert source == (VIEW_FOLDER / "drawing_pad.js").read_text(encoding="utf-8")
+    assert style == (VIEW_FOLDER / "drawing_pad.css").read_text(encoding="utf-8")
     assert "export default" in source and "render" in source
-    assert "import " not in source and "http" not in source  # no CDN: works offline
-    for needed in ("pointerdown", "pointerup", "setPointerCapture", "top-digit", "save_changes"):
+    assert "import " not in source and "http" not in source and "http" not in style  # no CDN: works offline
+    for needed in ("pointerdown", "pointerup", "setPointerCapture", "save_changes", "dataset.strokesRead"):
         assert needed in source
+    for name in ("mnist-pad", "mnist-pad-canvas", "mnist-pad-clear", "mnist-pad-message", "top-digit"):
+        assert f'"{name}"' in source and f".{name} " in style  # what the browser tests query
+    assert "touch-action: none" in style  # a finger draws on the pad instead of scrolling the page
+
+
+def test_the_pads_files_ship_with_the_package():
+    """Every file in helpers/ that is not Python matches a package-data pattern, so a wheel carries it."""
+    with open(settings.PROJECT_ROOT / "pyproject.toml", "rb") as file:
+        patterns = tomllib.load(file)["tool"]["setuptools"]["package-data"]["helpers"]
+    data_files = [
+        path.name for path in VIEW_FOLDER.iterdir() if path.is_file() and path.suffix not in {".py", ".pyc"}
+    ]
+    assert {"drawing_pad.js", "drawing_pad.css"} <= set(data_files)
+    for name in data_files:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), f"{name} would not be installed"
 
 
 # --- The photo upload ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from PIL import Image
 
-from helpers import plots
+from helpers import handwriting, plots
 
 OUTPUT_AREA_PX = 590  # JupyterLab 4.6's output width at a 1024 px window, file browser open
 MIN_TEXT_PX = 15  # font size in pixels: 11 pt at 100 dpi
@@ -52,6 +52,20 @@ def history(offset: float) -> dict[str, list[float]]:
     }
 
 
+def photo_steps() -> dict[str, np.ndarray]:
+    """The preprocessing steps of a stand-in photo: a dark 1 on light paper."""
+    paper = np.full((240, 180), 235, dtype=np.uint8)
+    paper[30:210, 84:98] = 30
+    return handwriting.preprocess_steps(paper)
+
+
+def readings() -> dict[str, np.ndarray]:
+    """Two networks' made-up probabilities for one digit."""
+    sure, unsure = np.full(10, 0.01), np.full(10, 0.08)
+    sure[1], unsure[7] = 0.91, 0.28
+    return {"Sequential": sure, "functional": unsure}
+
+
 def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], Figure]]:
     """One call of each public figure function, with the arguments the notebooks give it."""
     labels = real_arrays["y_train"], real_arrays["y_test"]
@@ -72,6 +86,11 @@ def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], F
             confusion, "Sequential network: true vs predicted"
         ),
         "accuracy per digit": lambda: plots.plot_accuracy_per_digit(accuracy),
+        "own digits gallery": lambda: plots.gallery(
+            list(digits(6)), [f"photo-{i}\nread as {i}" for i in range(6)], columns=5
+        ),
+        "preprocessing steps": lambda: plots.steps_figure(photo_steps()),
+        "steps and readings": lambda: plots.steps_figure(photo_steps(), readings()),
     }
 
 
@@ -119,10 +138,11 @@ def test_every_text_is_at_least_15_px(real_arrays):
             assert pixels >= MIN_TEXT_PX, f"{name}: {text.get_text()!r} is {pixels:.1f} px"
 
 
-def test_user_rcparams_do_not_shrink_the_figures(real_arrays):
+@pytest.mark.parametrize("name", ["class counts", "steps and readings"])
+def test_user_rcparams_do_not_shrink_the_figures(real_arrays, name):
     """A small font.size or a low dpi in the user's matplotlibrc leaves the series' sizes alone."""
     with plt.rc_context({"font.size": 6, "figure.dpi": 50, "axes.titlesize": 6, "xtick.labelsize": 5}):
-        fig = every_figure(real_arrays)["class counts"]()
+        fig = every_figure(real_arrays)[name]()
     assert fig.dpi == plots.FIGURE_DPI
     assert min(t.get_fontsize() for t in visible_texts(fig)) >= plots.MIN_FONT_SIZE
 
@@ -200,3 +220,42 @@ def test_history_legend_covers_no_curve():
     (legend,) = fig.legends
     for ax in fig.axes:
         assert overlap_area(extent(legend, fig), ax.get_window_extent(fig.canvas.get_renderer())) == 0
+
+
+def test_gallery_shows_grey_levels_as_they_are_with_one_title_each():
+    """Black stays black (unlike show_digits' reversed scale), empty cells are hidden, titles must match."""
+    pictures = [np.zeros((28, 28), dtype=np.uint8), np.ones((28, 28), dtype="float32"), np.zeros((9, 6, 3))]
+    fig = plots.gallery(pictures, ["black", "white", "colour"], columns=2)
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in shown] == ["black", "white", "colour"]
+    assert len(fig.axes) == 4 and not fig.axes[3].axison  # a 2 × 2 grid, its last cell empty
+    black, white, colour = (ax.images[0] for ax in shown)
+    assert black.get_cmap().name == "gray" and black.get_clim() == (0, 255)
+    assert white.get_clim() == (0, 1) and colour.get_array().shape == (9, 6, 3)
+    with pytest.raises(ValueError, match="one title per picture"):
+        plots.gallery(pictures, ["black"])
+    with pytest.raises(ValueError, match="one title per picture"):
+        plots.gallery([], [])
+
+
+def test_steps_figure_numbers_each_step_and_names_what_each_network_reads():
+    """One picture per step, titled in order with its size below; the bars' legend says each reading."""
+    steps = photo_steps()
+    fig = plots.steps_figure(steps, readings())
+    *pictures, bars = fig.axes
+    expected = [f"{i + 1}. {handwriting.STEP_TITLES[name]}" for i, name in enumerate(steps)]
+    assert [ax.get_title() for ax in pictures] == expected
+    assert pictures[-1].get_xlabel() == "28 × 28"
+    legend = [text.get_text() for text in bars.get_legend().get_texts()]
+    assert legend == ["Sequential reads 1", "functional reads 7"]
+    assert len(bars.patches) == 20 and bars.get_ylim() == (0, 1)
+    assert len(plots.steps_figure(steps).axes) == len(steps)  # no bars without probabilities
+
+
+def test_figure_png_gives_the_png_and_closes_the_figure():
+    """The PNG is the figure at FIGURE_DPI, and no notebook cell shows the figure a second time."""
+    fig = plots.gallery(list(digits(2)), ["a", "b"], columns=2)
+    width, height = fig.get_size_inches() * plots.FIGURE_DPI
+    data = plots.figure_png(fig)
+    assert Image.open(io.BytesIO(data)).size == (round(width), round(height))
+    assert plt.get_fignums() == []
