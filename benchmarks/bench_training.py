@@ -18,30 +18,46 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-from reporting import cpu_name, write_json  # benchmarks/reporting.py, beside this script
+from reporting import (  # benchmarks/reporting.py, beside this script
+    add_epochs_option,
+    add_json_option,
+    add_recipes_option,
+    add_short_option,
+    cpu_name,
+    heading,
+    markdown_table,
+    mnist_splits,
+    new_parser,
+    peak_memory_mb,
+    refuse_epochs_below_one,
+    save_final,
+    utc_now,
+)
 
 WAYS = ("recipe float32", "series")
-RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
-SHORT_TRAIN, SHORT_TEST = 1000, 500
+COLUMNS = (
+    "recipe",
+    "way",
+    "precision",
+    "epochs",
+    "s/epoch",
+    "speed-up",
+    "test accuracy",
+    "test loss",
+    "peak memory",
+)
 
 
 def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> dict:
     """Train one recipe one way in this process and return its measurements."""
     import helpers
-    from helpers import training
 
     recipe = helpers.RECIPES[recipe_name]
     epochs = epochs or (1 if short else recipe.epochs)
-    (x_train, y_train), (x_test, y_test) = helpers.load_mnist()
-    train, test = helpers.prepare(x_train, y_train), helpers.prepare(x_test, y_test)
-    if short:
-        train, test = train.head(SHORT_TRAIN), test.head(SHORT_TEST)
+    train, test = mnist_splits(short)
 
     helpers.seed_everything()
     policy = "float32" if way == "recipe float32" else helpers.choose_precision().policy
@@ -51,7 +67,7 @@ def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> d
         run = helpers.train(recipe, model, train, test, epochs=epochs, verbose=0)
         epoch_seconds, test_loss, test_accuracy = run.epoch_seconds, run.test_loss, run.test_accuracy
     else:
-        timer = training.EpochTimer()
+        timer = helpers.EpochTimer()
         validation = (test.images, test.targets) if recipe is helpers.SEQUENTIAL else None
         model.fit(
             train.images,
@@ -74,11 +90,12 @@ def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> d
         "epoch_seconds": [round(s, 2) for s in epoch_seconds],
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mb": peak_memory_mb(),
     }
 
 
 def run_in_child(recipe: str, way: str, epochs: int | None, short: bool) -> dict:
+    """Train one recipe one way in a fresh process of this script, so its peak memory is its own."""
     command = [sys.executable, __file__, "--child", recipe, way]
     if epochs:
         command += ["--epochs", str(epochs)]
@@ -91,41 +108,42 @@ def run_in_child(recipe: str, way: str, epochs: int | None, short: bool) -> dict
 
 
 def table(results: list[dict]) -> str:
-    header = (
-        "| recipe | way | precision | epochs | s/epoch | speed-up | test accuracy | test loss | peak memory |"
-    )
-    lines = [header, "|" + " --- |" * 9]
+    """Markdown table: one row per run, its speed-up against the recipe's own float32 way."""
     baseline = {r["recipe"]: r["seconds_per_epoch"] for r in results if r["way"] == "recipe float32"}
+    rows = []
     for r in results:
         ratio = baseline.get(r["recipe"], float("nan")) / r["seconds_per_epoch"]
-        lines.append(
-            f"| {r['recipe']} | {r['way']} | {r['precision']} | {r['epochs']} "
-            f"| {r['seconds_per_epoch']:.1f} | {ratio:.2f}x | {r['test_accuracy']:.4f} "
-            f"| {r['test_loss']:.4f} | {r['peak_memory_mb']:,.0f} MB |"
+        rows.append(
+            [
+                r["recipe"],
+                r["way"],
+                r["precision"],
+                r["epochs"],
+                f"{r['seconds_per_epoch']:.1f}",
+                f"{ratio:.2f}x",
+                f"{r['test_accuracy']:.4f}",
+                f"{r['test_loss']:.4f}",
+                f"{r['peak_memory_mb']:,.0f} MB",
+            ]
         )
-    return "\n".join(lines)
+    return markdown_table(COLUMNS, rows)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--short", action="store_true", help=f"1 epoch on {SHORT_TRAIN:,} images, to check the script"
-    )
-    parser.add_argument("--epochs", type=int, help="override the recipes' epochs")
-    parser.add_argument("--recipes", nargs="+", default=list(RECIPE_NAMES), choices=RECIPE_NAMES)
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser = new_parser(__doc__)
+    add_short_option(parser)
+    add_epochs_option(parser)
+    add_recipes_option(parser)
+    add_json_option(parser, "also write the results here")
     parser.add_argument("--child", nargs=2, metavar=("RECIPE", "WAY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.epochs is not None and args.epochs < 1:
-        parser.error("--epochs must be at least 1")
+    refuse_epochs_below_one(parser, args.epochs)
 
     if args.child:
         print(json.dumps(train_once(*args.child, args.epochs, args.short)))
         return 0
 
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    started = utc_now()
     results = []
     for recipe in args.recipes:
         for way in WAYS:
@@ -138,13 +156,9 @@ def main() -> int:
         "short": args.short,
         "results": results,
     }
-    print(
-        f"\n{started} on {report['cpu']} ({report['cores']} cores)" + (" [short mode]" if args.short else "")
-    )
+    print("\n" + heading(started, report["cpu"], f"{report['cores']} cores", args.short))
     print(table(results))
-    if args.json:
-        write_json(args.json, report)
-        print(f"\nwrote {args.json}")
+    save_final(args.json, report)
     return 0
 
 

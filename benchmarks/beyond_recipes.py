@@ -19,16 +19,25 @@ interrupted study keeps what it measured. Notebook 08 shows the stored table.
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reporting import cpu_name, write_json  # benchmarks/reporting.py, beside this script
+from reporting import (  # benchmarks/reporting.py, beside this script
+    add_json_option,
+    add_short_option,
+    cpu_name,
+    heading,
+    markdown_table,
+    new_parser,
+    peak_memory_mb,
+    refuse_negative_seeds,
+    save_final,
+    save_progress,
+    utc_now,
+)
 
 if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because TensorFlow is slow to load
     import numpy as np
@@ -38,6 +47,16 @@ if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because
 
 VALIDATION_IMAGES = 5_000
 SHORT_FIT, SHORT_VALIDATION, SHORT_TEST = 600, 200, 300
+COLUMNS = (
+    "step",
+    "change",
+    "seeds",
+    "epochs",
+    "validation accuracy",
+    "test accuracy",
+    "minutes",
+    "parameters",
+)
 
 
 def train_step(
@@ -117,39 +136,47 @@ def epochs_text(count: int) -> str:
 
 def table(runs: list[dict], ensembles: list[dict]) -> str:
     """Markdown table: one row per step (the mean over its seeds, range in brackets), then the ensembles."""
-    lines = [
-        "| step | change | seeds | epochs | validation accuracy | test accuracy | minutes | parameters |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
+    table_rows = []
     for name in dict.fromkeys(row_name(run) for run in runs):
-        rows = [run for run in runs if row_name(run) == name]
-        accuracies = [run["validation_accuracy"] for run in rows]
-        tests = [run["test_accuracy"] for run in rows if "test_accuracy" in run]
-        spread = f" ({min(accuracies):.4f}–{max(accuracies):.4f})" if len(rows) > 1 else ""
+        step_runs = [run for run in runs if row_name(run) == name]
+        accuracies = [run["validation_accuracy"] for run in step_runs]
+        tests = [run["test_accuracy"] for run in step_runs if "test_accuracy" in run]
+        spread = f" ({min(accuracies):.4f}–{max(accuracies):.4f})" if len(step_runs) > 1 else ""
         test_text = f"{statistics.mean(tests):.4f}" if tests else "not used"
         if len(tests) > 1:
             test_text += f" ({min(tests):.4f}–{max(tests):.4f})"
-        epochs = sorted({run["epochs_trained"] for run in rows})
+        epochs = sorted({run["epochs_trained"] for run in step_runs})
         trained = str(epochs[0]) if len(epochs) == 1 else f"{epochs[0]}–{epochs[-1]}"
-        lines.append(
-            f"| {name} | {rows[0]['change']} | {len(rows)} | {trained} "
-            f"| {statistics.mean(accuracies):.4f}{spread} | {test_text} "
-            f"| {statistics.mean(run['minutes'] for run in rows):.1f} | {rows[0]['parameters']:,} |"
+        table_rows.append(
+            [
+                name,
+                step_runs[0]["change"],
+                len(step_runs),
+                trained,
+                f"{statistics.mean(accuracies):.4f}{spread}",
+                test_text,
+                f"{statistics.mean(run['minutes'] for run in step_runs):.1f}",
+                f"{step_runs[0]['parameters']:,}",
+            ]
         )
     for ensemble in ensembles:
-        lines.append(
-            f"| ensemble ({epochs_text(ensemble['budget'])}) "
-            f"| average of the {ensemble['models']} final models "
-            f"| {ensemble['models']} | – | {ensemble['validation_accuracy']:.4f} "
-            f"| {ensemble['test_accuracy']:.4f} | {ensemble['minutes']:.1f} | {ensemble['parameters']:,} |"
+        table_rows.append(
+            [
+                f"ensemble ({epochs_text(ensemble['budget'])})",
+                f"average of the {ensemble['models']} final models",
+                ensemble["models"],
+                "–",
+                f"{ensemble['validation_accuracy']:.4f}",
+                f"{ensemble['test_accuracy']:.4f}",
+                f"{ensemble['minutes']:.1f}",
+                f"{ensemble['parameters']:,}",
+            ]
         )
-    return "\n".join(lines)
+    return markdown_table(COLUMNS, table_rows)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = new_parser(__doc__)
     parser.add_argument("--step-epochs", type=int, default=3, help="epochs of each step before the last")
     parser.add_argument("--step-seeds", type=int, nargs="+", default=[1], help="seeds of those steps")
     parser.add_argument(
@@ -161,15 +188,12 @@ def main() -> int:
     parser.add_argument(
         "--steps", nargs="*", help="train only these steps before the final one (none: only the final)"
     )
-    parser.add_argument(
-        "--short", action="store_true", help="1 epoch on a few hundred images, to check the script"
-    )
-    parser.add_argument("--json", type=Path, help="write the runs and the table here")
+    add_short_option(parser, "a few hundred images")
+    add_json_option(parser, "write the runs and the table here")
     args = parser.parse_args()
     if args.step_epochs < 1 or min(args.final_epochs) < 1:
         parser.error("--step-epochs and --final-epochs must be at least 1")
-    if any(seed < 0 for seed in args.step_seeds + args.final_seeds):
-        parser.error("seeds must be whole numbers of 0 or more")
+    refuse_negative_seeds(parser, args.step_seeds + args.final_seeds, "seeds")
 
     import helpers
     from helpers.beyond import STEPS, STEPS_BY_NAME
@@ -191,7 +215,7 @@ def main() -> int:
         step_epochs, final_epochs = 1, [1]
 
     report = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "date": utc_now(),
         "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "precision": helpers.choose_precision().policy,
@@ -213,7 +237,7 @@ def main() -> int:
             record["test_accuracy"] = averaged_accuracy([on_test], test.labels)
             test_probabilities[epochs].append(on_test)
             validation_probabilities[epochs].append(probabilities(model, validation))
-        record["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        record["peak_memory_mb"] = round(peak_memory_mb())
         report["runs"].append(record)
         shown = f", test {record['test_accuracy']:.4f}" if "test_accuracy" in record else ""
         print(
@@ -221,8 +245,7 @@ def main() -> int:
             f"{record['epochs_trained']} epochs (best {record['best_epoch']}), {record['minutes']:.1f} min",
             flush=True,
         )
-        if args.json:
-            write_json(args.json, report)
+        save_progress(args.json, report)
 
     ensembles = []
     for budget in final_epochs:
@@ -242,13 +265,9 @@ def main() -> int:
             )
     report["ensembles"] = ensembles
     report["table"] = table(report["runs"], ensembles)
-    header = f"{report['date']} on {report['cpu']} ({report['precision']})" + (
-        " [short mode]" if args.short else ""
-    )
+    header = heading(report["date"], report["cpu"], report["precision"], args.short)
     print(f"\n{header}\n\n{report['table']}")
-    if args.json:
-        write_json(args.json, report)
-        print(f"\nwrote {args.json}")
+    save_final(args.json, report)
     return 0
 
 

@@ -16,23 +16,34 @@ interrupted study keeps what it measured).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reporting import write_json  # benchmarks/reporting.py, beside this script
+from reporting import (  # benchmarks/reporting.py, beside this script
+    RECIPE_NAMES,
+    add_epochs_option,
+    add_json_option,
+    add_recipes_option,
+    add_short_option,
+    markdown_table,
+    mnist_splits,
+    new_parser,
+    refuse_epochs_below_one,
+    refuse_negative_seeds,
+    save_final,
+    save_progress,
+    utc_now,
+)
 
 if TYPE_CHECKING:  # imported lazily at run time, after argument checks, because TensorFlow is slow to load
     import keras
 
     from helpers.preprocess import PreparedSplit
-    from helpers.training import Recipe
+    from helpers.recipes import Recipe
 
-SHORT_TRAIN, SHORT_TEST = 1000, 500
-RECIPE_NAMES = ("sequential", "functional")  # helpers.RECIPES, named before TensorFlow loads
+COLUMNS = ("recipe", "seeds", "mean", "std", "min", "max", "at or above published", "published")
 
 
 def float32_accuracy(recipe: Recipe, model: keras.Model, test: PreparedSplit) -> float:
@@ -75,53 +86,48 @@ def train_with_seed(
 
 def summary(runs: list[dict], published: dict[str, float]) -> str:
     """One table row per recipe: the spread of test accuracy over the seeds."""
-    lines = [
-        "| recipe | seeds | mean | std | min | max | at or above published | published |",
-        "|" + " --- |" * 8,
-    ]
+    rows = []
     for recipe in RECIPE_NAMES:
         accuracies = [r["test_accuracy"] for r in runs if r["recipe"] == recipe]
         if not accuracies:
             continue
         spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
         reached = sum(a >= published[recipe] - 5e-6 for a in accuracies)  # accuracies are k / 10,000
-        lines.append(
-            f"| {recipe} | {len(accuracies)} | {statistics.mean(accuracies):.4f} | {spread:.4f} "
-            f"| {min(accuracies):.4f} | {max(accuracies):.4f} | {reached} of {len(accuracies)} "
-            f"| {published[recipe]:.4f} |"
+        rows.append(
+            [
+                recipe,
+                len(accuracies),
+                f"{statistics.mean(accuracies):.4f}",
+                f"{spread:.4f}",
+                f"{min(accuracies):.4f}",
+                f"{max(accuracies):.4f}",
+                f"{reached} of {len(accuracies)}",
+                f"{published[recipe]:.4f}",
+            ]
         )
-    return "\n".join(lines)
+    return markdown_table(COLUMNS, rows)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = new_parser(__doc__)
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=list(range(1, 11)), help="seeds to try (default 1-10)"
     )
-    parser.add_argument("--recipes", nargs="+", default=list(RECIPE_NAMES), choices=RECIPE_NAMES)
-    parser.add_argument("--epochs", type=int, help="override the recipes' epochs")
-    parser.add_argument(
-        "--short", action="store_true", help=f"1 epoch on {SHORT_TRAIN:,} images, to check the script"
-    )
-    parser.add_argument("--json", type=Path, help="write the runs and the summary here")
+    add_recipes_option(parser)
+    add_epochs_option(parser)
+    add_short_option(parser)
+    add_json_option(parser, "write the runs and the summary here")
     args = parser.parse_args()
-    if args.epochs is not None and args.epochs < 1:
-        parser.error("--epochs must be at least 1")
-    if any(seed < 0 for seed in args.seeds):
-        parser.error("--seeds must be whole numbers of 0 or more")
+    refuse_epochs_below_one(parser, args.epochs)
+    refuse_negative_seeds(parser, args.seeds, "--seeds")
 
     import helpers
 
-    (x_train, y_train), (x_test, y_test) = helpers.load_mnist()
-    train, test = helpers.prepare(x_train, y_train), helpers.prepare(x_test, y_test)
+    train, test = mnist_splits(args.short)
     epochs = 1 if args.short else args.epochs
-    if args.short:
-        train, test = train.head(SHORT_TRAIN), test.head(SHORT_TEST)
     published = {name: recipe.published_accuracy for name, recipe in helpers.RECIPES.items()}
 
-    report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "short": args.short, "runs": []}
+    report = {"date": utc_now(), "short": args.short, "runs": []}
     for seed in args.seeds:
         for recipe in args.recipes:
             run = train_with_seed(recipe, seed, train, test, epochs)
@@ -132,13 +138,10 @@ def main() -> int:
                 f"{run['minutes']:.1f} min",
                 flush=True,
             )
-            if args.json:
-                write_json(args.json, report)
+            save_progress(args.json, report)
     report["summary"] = summary(report["runs"], published)
     print("\n" + report["summary"])
-    if args.json:
-        write_json(args.json, report)
-        print(f"\nwrote {args.json}")
+    save_final(args.json, report)
     return 0
 
 

@@ -24,28 +24,20 @@ from helpers.artifacts import (  # noqa: E402
 )
 from helpers.data import MnistDataError, keras_cache_path, load_mnist  # noqa: E402
 from helpers.display import layer_table, show_source  # noqa: E402
+from helpers.epoch_timing import EpochTimer, median_epoch_seconds  # noqa: E402
 from helpers.evaluation import (  # noqa: E402
     accuracy_per_digit,
     confidence_text,
     confusion_matrix,
 )
+from helpers.input_pipeline import EVALUATION_BATCH, batched_dataset  # noqa: E402
 from helpers.models import build_functional_cnn, build_sequential_cnn, compile_with_adadelta  # noqa: E402
 from helpers.precision import choose_precision  # noqa: E402
 from helpers.preprocess import add_channel_axis, input_shape, one_hot, prepare, scale_pixels  # noqa: E402
+from helpers.recipes import FUNCTIONAL, RECIPES, SEQUENTIAL  # noqa: E402
+from helpers.run_sizes import epochs_for_mode, training_split_for_mode  # noqa: E402
 from helpers.settings import SEED, is_quick, mode  # noqa: E402
-from helpers.training import (  # noqa: E402
-    EVALUATION_BATCH,
-    FUNCTIONAL,
-    RECIPES,
-    SEQUENTIAL,
-    EpochTimer,
-    batched_dataset,
-    epochs_for_mode,
-    median_epoch_seconds,
-    seed_everything,
-    train,
-    training_split_for_mode,
-)
+from helpers.training import seed_everything, train  # noqa: E402
 from helpers.validation import stratified_holdout  # noqa: E402
 
 __all__ = [

@@ -2,20 +2,20 @@
 
 Notebook 08 writes the final network, its augmentation and its optimizer out in
 plain Keras in its own cells; tests/test_notebook_networks.py proves they are
-the ones defined here. benchmarks/beyond_recipes.py trains every step.
+the ones defined here. benchmarks/beyond_recipes.py trains every step; notebook
+08 reads its stored results as helpers.beyond.stored_ladder (see helpers.ladder_study).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 from keras import layers
 
+from helpers.ladder_study import stored_ladder as stored_ladder  # notebook 08 calls it from here
 from helpers.models import build_sequential_cnn, compile_with_adadelta
-from helpers.settings import PROJECT_ROOT
 
 # Augmentation: each training image is turned by up to ±10.8° (0.03 of a full turn),
 # moved by up to 10 % of its size (2.8 pixels) each way and zoomed by up to ±10 %.
@@ -26,7 +26,7 @@ PEAK_LEARNING_RATE, WEIGHT_DECAY = 3e-3, 1e-4
 PATIENCE = 3
 # How far batch normalization's running averages, used when predicting, move towards each batch's statistics.
 # Keras's default, 0.99, still remembers its starting variance of 1 after a few hundred updates, far above the
-# first layer's real variance of about 0.01, so short runs scored near chance on the validation set.
+# first layer's real variance of about 0.01, so with it short runs score near chance on the validation set.
 BN_MOMENTUM = 0.9
 
 
@@ -143,17 +143,3 @@ STEPS = (
 )
 # Each step by its name, for the benchmark's command line.
 STEPS_BY_NAME = {step.name: step for step in STEPS}
-
-# Where benchmarks/beyond_recipes.py's full study is kept, for notebook 08 to show.
-LADDER_RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "beyond_recipes.json"
-
-
-def stored_ladder() -> dict:
-    """The benchmark's stored study of every step: its date, CPU, runs and table."""
-    try:
-        return json.loads(LADDER_RESULTS.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"{LADDER_RESULTS} is missing: run `python benchmarks/beyond_recipes.py --json {LADDER_RESULTS}` "
-            "to measure the steps (48 minutes on a 2-core CPU), or restore the file with git."
-        ) from None

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import beyond
+from helpers import beyond, ladder_study
 
 
 def test_augmentation_changes_images_only_while_training():
@@ -48,14 +48,14 @@ def test_batch_normalization_follows_the_batches_quickly():
 
 
 def test_a_missing_study_says_how_to_make_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(beyond, "LADDER_RESULTS", tmp_path / "beyond_recipes.json")
+    monkeypatch.setattr(ladder_study, "LADDER_RESULTS", tmp_path / "beyond_recipes.json")
     with pytest.raises(FileNotFoundError, match="benchmarks/beyond_recipes.py --json"):
         beyond.stored_ladder()
 
 
 def test_the_committed_study_covers_every_step():
     """Notebook 08 shows this file: a full run (not --short) with a row for every step and the ensembles."""
-    study = json.loads(beyond.LADDER_RESULTS.read_text())
+    study = json.loads(ladder_study.LADDER_RESULTS.read_text())
     assert study == beyond.stored_ladder() and not study["short"]
     assert (study["fit_images"], study["validation_images"]) == (55_000, 5_000)
     assert {run["step"] for run in study["runs"]} == {step.name for step in beyond.STEPS}

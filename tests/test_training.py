@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import training
+from helpers import epoch_timing, recipes, run_sizes, training
+from helpers.input_pipeline import batched_dataset
 from helpers.models import build_sequential_cnn, compile_with_adadelta
 from helpers.preprocess import prepare
 
@@ -18,49 +19,49 @@ def splits(real_arrays):
 
 
 def test_recipes_keep_their_settings():
-    assert (training.SEQUENTIAL.epochs, training.SEQUENTIAL.batch_size) == (20, 128)
-    assert (training.FUNCTIONAL.epochs, training.FUNCTIONAL.batch_size) == (12, 500)
-    assert training.SEQUENTIAL.learning_rate == training.FUNCTIONAL.learning_rate == 1.0
-    assert training.RECIPES == {"sequential": training.SEQUENTIAL, "functional": training.FUNCTIONAL}
+    assert (recipes.SEQUENTIAL.epochs, recipes.SEQUENTIAL.batch_size) == (20, 128)
+    assert (recipes.FUNCTIONAL.epochs, recipes.FUNCTIONAL.batch_size) == (12, 500)
+    assert recipes.SEQUENTIAL.learning_rate == recipes.FUNCTIONAL.learning_rate == 1.0
+    assert recipes.RECIPES == {"sequential": recipes.SEQUENTIAL, "functional": recipes.FUNCTIONAL}
 
 
 def test_full_mode_uses_everything(clean_settings, real_arrays):
     split = prepare(real_arrays["x_train"], real_arrays["y_train"])
-    assert training.training_split_for_mode(split) is split
-    assert training.epochs_for_mode(training.SEQUENTIAL.epochs) == 20
-    assert training.epochs_for_mode(training.FUNCTIONAL.epochs) == 12
+    assert run_sizes.training_split_for_mode(split) is split
+    assert run_sizes.epochs_for_mode(recipes.SEQUENTIAL.epochs) == 20
+    assert run_sizes.epochs_for_mode(recipes.FUNCTIONAL.epochs) == 12
 
 
 def test_quick_mode_takes_a_seeded_subset(clean_settings, real_arrays):
     clean_settings.setenv("MNIST_SERIES_MODE", "quick")
     split = prepare(real_arrays["x_train"], real_arrays["y_train"])
-    first = training.training_split_for_mode(split)
-    again = training.training_split_for_mode(split)
-    assert len(first.images) == training.QUICK_TRAIN_IMAGES
+    first = run_sizes.training_split_for_mode(split)
+    again = run_sizes.training_split_for_mode(split)
+    assert len(first.images) == run_sizes.QUICK_TRAIN_IMAGES
     np.testing.assert_array_equal(first.labels, again.labels)
     assert set(np.unique(first.labels)) == set(range(10))
-    assert training.epochs_for_mode(training.SEQUENTIAL.epochs) == training.QUICK_EPOCHS
-    assert training.epochs_for_mode(1) == 1  # never more than asked for
+    assert run_sizes.epochs_for_mode(recipes.SEQUENTIAL.epochs) == run_sizes.QUICK_EPOCHS
+    assert run_sizes.epochs_for_mode(1) == 1  # never more than asked for
     with pytest.raises(ValueError, match="at least 1"):
-        training.epochs_for_mode(0)
+        run_sizes.epochs_for_mode(0)
 
 
 def test_dataset_batches_and_shuffles(splits):
     train, _ = splits
-    batches = list(training.batched_dataset(train, 1000, shuffle_seed=1))
+    batches = list(batched_dataset(train, 1000, shuffle_seed=1))
     assert [b[0].shape[0] for b in batches] == [1000, 1000, 1000]
     labels = np.concatenate([b[1].numpy().argmax(axis=1) for b in batches])
     assert sorted(labels.tolist()) == sorted(train.labels.tolist())
     assert labels.tolist() != train.labels.tolist()
-    options = training.batched_dataset(train, 1000).options()
+    options = batched_dataset(train, 1000).options()
     assert options.autotune.enabled is False and options.threading.private_threadpool_size == 1
-    in_order = np.concatenate([b[1].numpy().argmax(axis=1) for b in training.batched_dataset(train, 1000)])
+    in_order = np.concatenate([b[1].numpy().argmax(axis=1) for b in batched_dataset(train, 1000)])
     np.testing.assert_array_equal(in_order, train.labels)
 
 
 def test_train_refuses_an_uncompiled_model(splits):
     with pytest.raises(ValueError, match="compile the model first"):
-        training.train(training.SEQUENTIAL, build_sequential_cnn((28, 28, 1)), *splits, epochs=1)
+        training.train(recipes.SEQUENTIAL, build_sequential_cnn((28, 28, 1)), *splits, epochs=1)
 
 
 def test_adadelta_trap_and_a_real_fit(clean_settings, splits):
@@ -69,7 +70,7 @@ def test_adadelta_trap_and_a_real_fit(clean_settings, splits):
     for rate in (1.0, 0.001):
         training.seed_everything()
         model = compile_with_adadelta(build_sequential_cnn((28, 28, 1)), learning_rate=rate)
-        results[rate] = training.train(training.SEQUENTIAL, model, *splits, epochs=1, verbose=0)
+        results[rate] = training.train(recipes.SEQUENTIAL, model, *splits, epochs=1, verbose=0)
     learnt, stalled = results[1.0], results[0.001]
     print(f"test accuracy after one epoch: {learnt.test_accuracy:.3f} vs {stalled.test_accuracy:.3f}")
     assert learnt.test_accuracy > 0.7
@@ -80,10 +81,10 @@ def test_adadelta_trap_and_a_real_fit(clean_settings, splits):
 
 
 def test_median_epoch_seconds_leaves_out_the_first_epoch():
-    assert training.median_epoch_seconds([30.0, 10.0, 12.0, 11.0]) == 11.0
-    assert training.median_epoch_seconds([7.5]) == 7.5
+    assert epoch_timing.median_epoch_seconds([30.0, 10.0, 12.0, 11.0]) == 11.0
+    assert epoch_timing.median_epoch_seconds([7.5]) == 7.5
     with pytest.raises(ValueError, match="at least one epoch"):
-        training.median_epoch_seconds([])
+        epoch_timing.median_epoch_seconds([])
 
 
 def test_the_seed_makes_a_run_repeat(clean_settings, splits):
@@ -94,7 +95,7 @@ def test_the_seed_makes_a_run_repeat(clean_settings, splits):
     def weights_after_one_epoch(shuffle_seed):
         training.seed_everything(3)
         model = compile_with_adadelta(build_sequential_cnn((28, 28, 1)))
-        training.train(training.SEQUENTIAL, model, train, test, epochs=1, seed=shuffle_seed, verbose=0)
+        training.train(recipes.SEQUENTIAL, model, train, test, epochs=1, seed=shuffle_seed, verbose=0)
         return model.get_weights()[-2]
 
     first, again, other = (weights_after_one_epoch(seed) for seed in (3, 3, 4))
