@@ -34,3 +34,28 @@ def clean_settings(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MNIST_ARTIFACTS", str(tmp_path / "artifacts"))
     return monkeypatch
+
+
+# --- Saved runs (helpers.artifacts): one tiny model and history for every artifact test ---------------
+
+HISTORY = {"loss": [0.9, 0.5], "val_loss": [0.8, 0.6]}  # what the artifact tests save as a run's history
+
+
+def _tiny_model(seed: int):
+    """A four-input softmax layer: saves and loads in milliseconds, its weights fixed by the seed."""
+    import keras  # here, so that this block stands on its own
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """tiny_model(seed) builds the tiny model the artifact tests save and load."""
+    return _tiny_model
+
+
+@pytest.fixture
+def run_history():
+    """A fresh copy of HISTORY, the per-epoch history the artifact tests save."""
+    return {metric: list(values) for metric, values in HISTORY.items()}

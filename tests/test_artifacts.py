@@ -1,260 +1,477 @@
-"""Runs are saved all or nothing, load from the newest version, and a missing run names its notebook."""
+"""Saved runs: round trip, failed saves, damaged files, image formats, MNIST_ARTIFACTS, umask, messages."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import select
+import shutil
+import signal
 import stat
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from helpers import artifacts
-from helpers.artifacts import ImageFormatMismatchError, RunNotReadyError
+from helpers.artifacts import (
+    ArtifactsFolderError,
+    DamagedRunError,
+    ImageFormatMismatchError,
+    RunNotReadyError,
+    check_artifacts_writable,
+)
 
-HISTORY = {"loss": [0.9, 0.5], "val_loss": [0.8, 0.6]}
 X = np.linspace(0, 1, 8, dtype="float32").reshape(2, 4)
-
-
-def tiny_model(seed: int) -> keras.Model:
-    """A four-input softmax layer: saves and loads in milliseconds, weights fixed by the seed."""
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
-    model.compile(optimizer="adam", loss="categorical_crossentropy")
-    return model
-
-
-def version_folders(name: str) -> list[str]:
-    """The names of the saved versions of a run (its visible subfolders)."""
-    return sorted(p.name for p in artifacts.run_dir(name).iterdir() if p.is_dir() and p.name[0] != ".")
-
-
-def hidden_entries(name: str) -> list[str]:
-    return sorted(p.name for p in artifacts.run_dir(name).iterdir() if p.name[0] == ".")
+FIX = "Run 03_sequential_cnn.ipynb again (with MNIST_SERIES_MODE=full, as here) to save it."
 
 
 def assert_same_predictions(loaded: keras.Model, model: keras.Model) -> None:
     np.testing.assert_allclose(np.asarray(loaded(X)), np.asarray(model(X)), rtol=1e-6)
 
 
-def test_round_trip(clean_settings):
-    model = tiny_model(1)
-    folder = artifacts.save_run("sequential", model, HISTORY, {"epochs": 2})
+def entries(name: str) -> list[str]:
+    """What a run's folder holds, model files' tokens replaced, to compare with what a save leaves."""
+    return sorted(
+        "model-*.keras" if p.name.startswith("model-") else p.name for p in artifacts.run_dir(name).iterdir()
+    )
+
+
+SAVED = [".lock", "model-*.keras", "run.json"]
+
+
+def record_path(name: str = "sequential") -> Path:
+    return artifacts.run_dir(name) / "run.json"
+
+
+def model_path(name: str = "sequential") -> Path:
+    (path,) = artifacts.run_dir(name).glob("model-*.keras")
+    return path
+
+
+# --- Saving and loading ---------------------------------------------------------------------------
+
+
+def test_round_trip_and_a_new_save_replaces_the_old_one(clean_settings, tiny_model, run_history):
+    first = tiny_model(1)
+    folder = artifacts.save_run("sequential", first, run_history, {"run": "first"})
     assert folder == artifacts.run_dir("sequential")
-    assert folder.relative_to(folder.parents[2]).as_posix() == "artifacts/full/sequential"
-    assert artifacts.load_history("sequential") == {"history": HISTORY, "info": {"epochs": 2}}
-    assert_same_predictions(artifacts.load_model("sequential"), model)
+    assert folder.relative_to(folder.parents[2]).as_posix() == "artifacts/full/sequential"  # as 03 prints it
+    assert artifacts.load_history("sequential") == {"history": run_history, "info": {"run": "first"}}
+    assert_same_predictions(artifacts.load_model("sequential"), first)
+    first_file = model_path()
 
-
-def test_a_new_save_replaces_the_old_one_and_leaves_one_version(clean_settings):
-    artifacts.save_run("sequential", tiny_model(1), HISTORY, {"run": "first"})
     second = tiny_model(2)
     artifacts.save_run("sequential", second, {"loss": [0.1]}, {"run": "second"})
-    assert artifacts.load_history("sequential")["info"] == {"run": "second"}
+    assert artifacts.load_history("sequential") == {"history": {"loss": [0.1]}, "info": {"run": "second"}}
     assert_same_predictions(artifacts.load_model("sequential"), second)
-    assert len(version_folders("sequential")) == 1
-    assert hidden_entries("sequential") == [artifacts.COMMIT_LOCK]
+    assert entries("sequential") == SAVED and not first_file.exists()
 
 
-def test_versions_are_named_in_commit_order_even_if_the_clock_goes_back(clean_settings, monkeypatch):
-    artifacts.save_run("sequential", tiny_model(1), HISTORY, {"run": "first"})
-    first = version_folders("sequential")[0]
-    monkeypatch.setattr(artifacts.time, "time_ns", lambda: 10**9)  # 1970
-    artifacts.save_run("sequential", tiny_model(2), HISTORY, {"run": "second"})
-    assert version_folders("sequential")[0] > first
-    assert artifacts.load_history("sequential")["info"] == {"run": "second"}
+def interrupted_save(model: keras.Model, path: Path, *args, **kwargs) -> None:
+    """keras.Model.save stopped by Ctrl+C (KeyboardInterrupt) half-way through writing."""
+    Path(path).write_bytes(b"half a model")
+    raise KeyboardInterrupt
 
 
-def test_missing_run_names_the_notebook(clean_settings):
-    with pytest.raises(FileNotFoundError, match="Run 04_functional_cnn.ipynb first"):
-        artifacts.load_model("functional")
-    with pytest.raises(RunNotReadyError, match="Run 03_sequential_cnn.ipynb first") as error:
-        artifacts.load_history("sequential")
-    assert "MNIST_SERIES_MODE=full" in str(error.value)
-
-
-def test_a_failed_save_keeps_the_previous_run_and_leaves_nothing_behind(clean_settings, monkeypatch):
+@pytest.mark.parametrize("before", ["a saved run", "nothing"])
+def test_an_interrupted_save_keeps_what_was_there_and_leaves_nothing(
+    clean_settings, monkeypatch, tiny_model, run_history, before
+):
     first = tiny_model(1)
-    artifacts.save_run("sequential", first, HISTORY, {"run": "first"})
-    before = version_folders("sequential")
-
-    def interrupted(self, *args, **kwargs):
-        raise KeyboardInterrupt
+    if before == "a saved run":
+        artifacts.save_run("sequential", first, run_history, {"run": "first"})
 
     with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
-        patch.setattr(keras.Model, "save", interrupted)
+        patch.setattr(keras.Model, "save", interrupted_save)
         artifacts.save_run("sequential", tiny_model(2), {"loss": [0.1]}, {"run": "second"})
 
-    assert artifacts.load_history("sequential")["info"] == {"run": "first"}
-    assert_same_predictions(artifacts.load_model("sequential"), first)
-    assert version_folders("sequential") == before
-    assert hidden_entries("sequential") == [artifacts.COMMIT_LOCK]
+    if before == "a saved run":
+        assert artifacts.load_history("sequential")["info"] == {"run": "first"}
+        assert_same_predictions(artifacts.load_model("sequential"), first)
+        assert entries("sequential") == SAVED
+    else:
+        with pytest.raises(RunNotReadyError, match="There is no saved 'sequential' run"):
+            artifacts.load_model("sequential")
+        assert entries("sequential") == [".lock"]
 
 
-def test_an_interrupted_first_save_leaves_nothing_to_load(clean_settings, monkeypatch):
-    def interrupted(self, *args, **kwargs):
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
-        patch.setattr(keras.Model, "save", interrupted)
-        artifacts.save_run("functional", tiny_model(1), HISTORY, {})
-    with pytest.raises(FileNotFoundError):
-        artifacts.load_model("functional")
-
-
-def test_a_failure_while_tidying_does_not_fail_a_save_already_in_place(clean_settings, monkeypatch):
-    artifacts.save_run("sequential", tiny_model(1), HISTORY, {"run": "first"})
-
-    def permission_denied(*args):
-        raise PermissionError(13, "Permission denied")
-
-    monkeypatch.setattr(artifacts, "_remove_earlier_layout", permission_denied)
-    artifacts.save_run("sequential", tiny_model(2), HISTORY, {"run": "second"})
-    assert artifacts.load_history("sequential")["info"] == {"run": "second"}
-
-
-def test_info_that_is_not_json_fails_before_anything_is_written(clean_settings):
+def test_info_that_is_not_json_fails_before_anything_is_written(clean_settings, tiny_model, run_history):
     with pytest.raises(TypeError):
-        artifacts.save_run("sequential", tiny_model(1), HISTORY, {"model": object()})
+        artifacts.save_run("sequential", tiny_model(1), run_history, {"model": object()})
     assert not artifacts.run_dir("sequential").exists()
 
 
-def write_earlier_layout(name: str, model: keras.Model, info: dict) -> None:
-    """A run as the earlier helpers saved it: files straight in the run folder, no image format."""
-    folder = artifacts.run_dir(name)
-    folder.mkdir(parents=True)
-    model.save(folder / artifacts.MODEL_FILE)
-    (folder / artifacts.HISTORY_FILE).write_text(json.dumps({"history": HISTORY, "info": info}))
+def test_a_failure_while_removing_leftovers_does_not_fail_a_save_in_place(
+    clean_settings, monkeypatch, tiny_model, run_history
+):
+    artifacts.save_run("sequential", tiny_model(1), run_history, {"run": "first"})
+
+    def permission_denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")  # as Windows refuses to delete a file in use
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "unlink", permission_denied)
+        artifacts.save_run("sequential", tiny_model(2), run_history, {"run": "second"})
+    assert artifacts.load_history("sequential")["info"] == {"run": "second"}
+    assert len(list(artifacts.run_dir("sequential").glob("model-*.keras"))) == 2
+    artifacts.save_run("sequential", tiny_model(3), run_history, {"run": "third"})
+    assert entries("sequential") == SAVED
 
 
-def test_runs_of_the_earlier_layout_still_load_and_are_replaced(clean_settings):
-    old = tiny_model(1)
-    write_earlier_layout("sequential", old, {"run": "old"})
-    assert artifacts.load_history("sequential") == {"history": HISTORY, "info": {"run": "old"}}
-    assert_same_predictions(artifacts.load_model("sequential"), old)
+def test_a_loader_reads_again_when_a_save_replaces_the_run_meanwhile(
+    clean_settings, monkeypatch, tiny_model, run_history
+):
+    artifacts.save_run("sequential", tiny_model(1), run_history, {"run": "first"})
+    old_file, newer = model_path(), tiny_model(2)
+    real_read_record, first_read = artifacts._read_record, []
 
-    artifacts.save_run("sequential", tiny_model(2), HISTORY, {"run": "new"})
-    assert artifacts.load_history("sequential")["info"] == {"run": "new"}
-    assert not (artifacts.run_dir("sequential") / artifacts.MODEL_FILE).exists()
+    def read_then_another_kernel_saves(name: str) -> dict:
+        record = real_read_record(name)
+        if not first_read:  # between reading run.json and reading the model file it names
+            first_read.append(record)
+            artifacts.save_run("sequential", newer, run_history, {"run": "second"})
+        return record
 
-
-def test_a_run_the_earlier_layout_left_moved_aside_is_found(clean_settings):
-    """The earlier save_run, killed between its two renames, left the only complete run hidden."""
-    old = tiny_model(1)
-    write_earlier_layout("sequential", old, {"run": "moved aside"})
-    folder = artifacts.run_dir("sequential")
-    hidden = folder.parent / ".sequential-old-1a2b3c4d"
-    folder.rename(hidden)
-    assert artifacts.load_history("sequential")["info"] == {"run": "moved aside"}
-    assert_same_predictions(artifacts.load_model("sequential"), old)
-
-    artifacts.save_run("sequential", tiny_model(2), HISTORY, {"run": "new"})
-    assert not hidden.exists()
-    assert artifacts.load_history("sequential")["info"] == {"run": "new"}
-
-
-@pytest.mark.parametrize("loader", ["load_history", "load_model"])
-def test_a_loader_looks_again_when_a_concurrent_save_removes_its_version(clean_settings, monkeypatch, loader):
-    artifacts.save_run("sequential", tiny_model(1), HISTORY, {"run": "first"})
-    newer = tiny_model(2)
-    real_newest_saved = artifacts._newest_saved
-    found = []
-
-    def newest_then_a_save_lands(name):
-        found.append(real_newest_saved(name))
-        if len(found) == 1:  # another kernel saves between finding the version and reading it
-            artifacts.save_run("sequential", newer, HISTORY, {"run": "second"})
-        return found[-1]
-
-    monkeypatch.setattr(artifacts, "_newest_saved", newest_then_a_save_lands)
-    loaded = getattr(artifacts, loader)("sequential")
-    assert len(found) == 2 and not found[0].exists() and found[1].exists()
-    if loader == "load_history":
-        assert loaded["info"] == {"run": "second"}
-    else:
-        assert_same_predictions(loaded, newer)
+    monkeypatch.setattr(artifacts, "_read_record", read_then_another_kernel_saves)
+    assert_same_predictions(artifacts.load_model("sequential"), newer)
+    assert first_read[0]["model"]["file"] == old_file.name and not old_file.exists()
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o002])
-def test_folders_and_files_follow_the_umask(clean_settings, umask):
+def test_folders_and_files_follow_the_umask(clean_settings, tiny_model, run_history, umask):
     previous = os.umask(umask)
     try:
-        artifacts.save_run("sequential", tiny_model(1), HISTORY, {})
+        artifacts.save_run("sequential", tiny_model(1), run_history, {})
     finally:
         os.umask(previous)
-    root = artifacts.run_dir("sequential").parents[1]
-    seen = {"folder": 0, "file": 0}
-    for folder, _, files in os.walk(root):
-        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o777 & ~umask, folder
-        seen["folder"] += 1
-        for file_name in files:
-            path = os.path.join(folder, file_name)
-            assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask, path
-            seen["file"] += 1
-    assert seen == {"folder": 4, "file": 3}  # root, mode, run, version; model, history, lock
+    seen = []
+    for folder, _, files in os.walk(artifacts.run_dir("sequential").parents[1]):
+        seen.append((stat.S_IMODE(os.stat(folder).st_mode), 0o777 & ~umask, folder))
+        paths = [os.path.join(folder, file_name) for file_name in files]
+        seen += [(stat.S_IMODE(os.stat(path).st_mode), 0o666 & ~umask, path) for path in paths]
+    assert [(mode, path) for mode, wanted, path in seen if mode != wanted] == []
+    assert len(seen) == 6  # artifacts, full, sequential; .lock, run.json, the model
 
 
 @pytest.fixture
-def image_format():
+def image_format() -> Iterator[Callable[[str], None]]:
     """Set keras.backend.image_data_format() in a test; put the original back afterwards."""
     original = keras.backend.image_data_format()
     yield keras.backend.set_image_data_format
     keras.backend.set_image_data_format(original)
 
 
-def test_a_run_trained_channels_first_is_refused_under_channels_last(clean_settings, image_format):
+def test_a_run_trained_channels_first_is_refused_under_channels_last(
+    clean_settings, tiny_model, run_history, image_format
+):
     image_format("channels_first")
     model = tiny_model(1)
-    artifacts.save_run("sequential", model, HISTORY, {})
+    artifacts.save_run("sequential", model, run_history, {})
+    assert json.loads(record_path().read_text())["image_data_format"] == "channels_first"
     image_format("channels_last")
     with pytest.raises(ImageFormatMismatchError) as error:
         artifacts.load_model("sequential")
     message = str(error.value)
-    assert "trained with images in channels_first layout" in message
-    assert "Keras now uses channels_last" in message
+    assert "trained with images in channels_first layout, but Keras now uses channels_last" in message
     assert "keras.backend.set_image_data_format('channels_first')" in message
-    assert "run 03_sequential_cnn.ipynb again under channels_last" in message
-    assert artifacts.load_history("sequential")["history"] == HISTORY  # the history does not care
+    assert "Run 03_sequential_cnn.ipynb again under channels_last (with MNIST_SERIES_MODE=full" in message
+    assert artifacts.load_history("sequential")["history"] == run_history  # the history does not care
     image_format("channels_first")
     assert_same_predictions(artifacts.load_model("sequential"), model)
 
 
-def test_the_image_format_is_recorded_and_a_run_without_it_still_loads(clean_settings, image_format):
-    image_format("channels_last")
-    model = tiny_model(1)
-    artifacts.save_run("sequential", model, HISTORY, {})
-    (version,) = version_folders("sequential")
-    record_path = artifacts.run_dir("sequential") / version / artifacts.HISTORY_FILE
-    record = json.loads(record_path.read_text())
-    assert record["image_data_format"] == "channels_last"
-    del record["image_data_format"]
-    record_path.write_text(json.dumps(record))
-    image_format("channels_first")
-    assert_same_predictions(artifacts.load_model("sequential"), model)
+# --- Damaged runs ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def saved(clean_settings, tiny_model, run_history) -> str:
+    """A saved 'sequential' run, to damage."""
+    artifacts.save_run("sequential", tiny_model(1), run_history, {"epochs": 2})
+    return "sequential"
+
+
+def damage_error(loader: Callable[[str], object], path: Path, *words: str) -> str:
+    """The DamagedRunError loader('sequential') raises, checked to name the file, words and notebook."""
+    with pytest.raises(DamagedRunError) as error:
+        loader("sequential")
+    message = str(error.value)
+    assert isinstance(error.value, FileNotFoundError)  # so callers may catch any run not ready as one
+    assert message.startswith(f"The saved 'sequential' run is damaged: {path} ")
+    assert message.endswith(FIX)
+    for word in words:
+        assert word in message
+    return message
+
+
+def flip_a_weight_byte(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        weights = archive.getinfo("model.weights.h5")
+    data = bytearray(path.read_bytes())
+    data[weights.header_offset + 30 + len(weights.filename) + weights.compress_size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "one byte flipped"])
+def test_a_damaged_model_file_fails_its_digest(saved, damage):
+    path = model_path()
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:500])
+    else:
+        flip_a_weight_byte(path)
+    for loader in (artifacts.load_model, artifacts.require_runs):
+        damage_error(loader, path, "does not match its SHA-256 digest in run.json")
+    assert artifacts.load_history(saved)["info"] == {"epochs": 2}  # the record itself is whole
+
+
+def test_a_missing_model_file(saved):
+    path = model_path()
+    path.unlink()
+    damage_error(artifacts.load_model, path, "cannot be read: No such file or directory")
+
+
+def test_a_model_file_that_matches_its_digest_but_is_no_keras_model(saved):
+    path = model_path()
+    path.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    record = json.loads(record_path().read_text())
+    record["model"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    record_path().write_text(json.dumps(record))
+    damage_error(artifacts.load_model, path, "cannot be loaded by Keras")
+
+
+@pytest.mark.parametrize("content", [b'{"history": {"loss": [0.9,', bytes(range(128, 256))])
+def test_run_json_that_is_not_json(saved, content):
+    record_path().write_bytes(content)
+    for loader in (artifacts.load_history, artifacts.load_model, artifacts.require_runs):
+        damage_error(loader, record_path(), "is not valid JSON", "truncated or corrupted")
+
+
+GONE = object()  # the key is removed
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "what"),
+    [
+        (None, None, "it is not an object with 'history' and 'info' objects"),  # the record in a list
+        ("info", GONE, "it is not an object with 'history' and 'info' objects"),
+        ("history", [0.5], "it is not an object with 'history' and 'info' objects"),
+        ("history", {"loss": "0.5"}, "its history of 'loss' is not a list of numbers"),
+        ("history", {"loss": [0.5, None]}, "its history of 'loss' is not a list of numbers"),
+        ("history", {"loss": [True]}, "its history of 'loss' is not a list of numbers"),
+        ("image_data_format", "sideways", "its image_data_format 'sideways' is not one of"),
+        ("image_data_format", GONE, "its image_data_format None is not one of"),
+        ("model", GONE, "its 'model' does not name a file and its sha256"),
+        ("model", {"file": 3, "sha256": "0"}, "its 'model' does not name a file and its sha256"),
+    ],
+    ids=[
+        "a list",
+        "no info",
+        "history a list",
+        "history a string",
+        "a null in history",
+        "true in history",
+        "unknown image format",
+        "no image format",
+        "no model",
+        "model file a number",
+    ],
+)
+def test_run_json_of_the_wrong_shape(saved, key, value, what):
+    record = json.loads(record_path().read_text())
+    if key is None:
+        record = [record]
+    elif value is GONE:
+        del record[key]
+    else:
+        record[key] = value
+    record_path().write_text(json.dumps(record))
+    for loader in (artifacts.load_history, artifacts.load_model, artifacts.require_runs):
+        damage_error(loader, record_path(), "is not a saved run record", what, "save_run writes")
+
+
+def test_model_files_without_run_json_are_a_run_never_saved(saved):
+    """What a first save killed before its last step leaves: not a damaged run, just none yet."""
+    record_path().unlink()
+    with pytest.raises(RunNotReadyError) as error:
+        artifacts.load_model(saved)
+    assert type(error.value) is RunNotReadyError
+    assert str(error.value).startswith(f"There is no saved 'sequential' run in {artifacts.run_dir(saved)}.")
+
+
+def test_a_save_that_fails_over_a_damaged_run_json_deletes_no_model_file(
+    saved, monkeypatch, tiny_model, run_history
+):
+    """Which model file a damaged run.json named is unknown, so all stay for whoever repairs it."""
+    model_file = model_path()
+    record_path().write_text("{")
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(keras.Model, "save", interrupted_save)
+        artifacts.save_run("sequential", tiny_model(2), run_history, {})
+    assert model_file.exists() and len(list(artifacts.run_dir(saved).glob("model-*"))) == 2
+
+
+# --- require_runs and what a student sees in Jupyter --------------------------------------------
 
 
 def test_require_runs_names_every_missing_run_and_notebook_in_order(clean_settings):
     with pytest.raises(RunNotReadyError) as error:
-        artifacts.require_runs("functional", "sequential")
-    message = str(error.value)
-    assert "2 saved runs this notebook needs are not ready (full mode" in message
-    assert "  - functional: not saved yet\n  - sequential: not saved yet" in message
-    assert "in this order (with MNIST_SERIES_MODE=full, as here)" in message
-    assert message.endswith("  1. 03_sequential_cnn.ipynb\n  2. 04_functional_cnn.ipynb")
-    assert [p.name for p in error.value.problems] == ["functional", "sequential"]
+        artifacts.require_runs("functional", "sequential", "functional")
+    assert str(error.value).splitlines() == [
+        f"There is no saved 'functional' run in {artifacts.run_dir('functional')}.",
+        f"There is no saved 'sequential' run in {artifacts.run_dir('sequential')}.",
+        "Run 03_sequential_cnn.ipynb, then 04_functional_cnn.ipynb first "
+        "(with MNIST_SERIES_MODE=full, as here) to save them.",
+    ]
+    assert [name for name, _ in error.value.problems] == ["functional", "sequential"]
 
 
-def test_require_runs_names_only_what_is_missing_in_this_mode(clean_settings):
-    clean_settings.setenv("MNIST_SERIES_MODE", "quick")
-    artifacts.save_run("sequential", tiny_model(1), HISTORY, {})
-    artifacts.require_runs("sequential")
+def test_require_runs_reports_damaged_and_missing_runs_of_this_mode(saved, clean_settings, tiny_model):
+    record_path().write_text("[1, 2, 3]")
     with pytest.raises(RunNotReadyError) as error:
         artifacts.require_runs("sequential", "functional")
-    message = str(error.value)
-    assert "There is no saved 'functional' run for quick mode" in message
-    assert "Run 04_functional_cnn.ipynb first (with MNIST_SERIES_MODE=quick, as here)" in message
-    assert "03_sequential" not in message
-    clean_settings.setenv("MNIST_SERIES_MODE", "full")
-    with pytest.raises(RunNotReadyError, match="03_sequential_cnn.ipynb"):
-        artifacts.require_runs("sequential")
+    lines = str(error.value).splitlines()
+    assert lines[0].startswith(f"The saved 'sequential' run is damaged: {record_path()} is not a saved run")
+    assert lines[1] == f"There is no saved 'functional' run in {artifacts.run_dir('functional')}."
+    assert type(error.value) is RunNotReadyError  # not every run is damaged: one was never saved
+    clean_settings.setenv("MNIST_SERIES_MODE", "quick")
+    artifacts.save_run("functional", tiny_model(1), {"loss": [0.5]}, {})
+    artifacts.require_runs("functional")
+    with pytest.raises(
+        RunNotReadyError, match=r"(?s)quick/sequential.*Run 03_sequential_cnn.ipynb first.*=quick"
+    ):
+        artifacts.require_runs("sequential", "functional")
+
+
+@pytest.fixture
+def ipython_shell():
+    """An IPython shell that keeps no history on disk, as Jupyter's kernel runs one."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config, colors="nocolor")
+    shell.user_ns["artifacts"] = artifacts
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def shown_by_ipython(shell, capsys, cell: str) -> list[str]:
+    shell.run_cell(cell)
+    captured = capsys.readouterr()
+    return [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+
+
+def test_jupyter_shows_the_message_first_and_no_frames(saved, ipython_shell, capsys):
+    shown = shown_by_ipython(ipython_shell, capsys, "artifacts.load_model('functional')")
+    assert shown == [
+        f"RunNotReadyError: There is no saved 'functional' run in {artifacts.run_dir('functional')}.",
+        "Run 04_functional_cnn.ipynb first (with MNIST_SERIES_MODE=full, as here) to save it.",
+    ]
+    record_path().write_text("{")
+    shown = shown_by_ipython(ipython_shell, capsys, "artifacts.load_history('sequential')")
+    assert shown[0].startswith(f"DamagedRunError: The saved 'sequential' run is damaged: {record_path()}")
+    assert shown[-1] == FIX and "Traceback" not in "\n".join(shown)
+    control = shown_by_ipython(ipython_shell, capsys, "raise ValueError('an ordinary error')")
+    assert any("Traceback" in line for line in control)  # the checks above would see frames if shown
+
+
+# --- MNIST_ARTIFACTS that cannot hold runs ----------------------------------------------------------
+
+
+def assert_names_the_setting(message: str, folder: Path, value: str, why: str) -> None:
+    assert message.startswith(f"Trained runs cannot be saved in {folder}: {why}.\n")
+    assert f"MNIST_ARTIFACTS is set to {value!r}. Set MNIST_ARTIFACTS to a folder you can write" in message
+
+
+@pytest.mark.parametrize("where", ["the file itself", "below the file"])
+def test_mnist_artifacts_that_is_a_file(clean_settings, tiny_model, run_history, tmp_path, where):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    value = str(a_file if where == "the file itself" else a_file / "artifacts")
+    clean_settings.setenv("MNIST_ARTIFACTS", value)
+    for attempt in (
+        check_artifacts_writable,
+        lambda: artifacts.save_run("sequential", tiny_model(1), run_history, {}),
+    ):
+        with pytest.raises(ArtifactsFolderError) as error:
+            attempt()
+        assert isinstance(error.value, OSError)
+        assert_names_the_setting(
+            str(error.value), Path(value) / "full", value, f"{a_file} is a file, not a folder"
+        )
+    assert a_file.read_text() == "not a folder"
+
+
+# Tests run as root, which chmod does not stop; so each attempt runs in a forked child that first
+# gives up root for the 'nobody' user. No mock: the operating system itself refuses the writes.
+NOBODY = 65534
+
+
+def outcome_in_child(attempt: Callable[[], object], timeout: float = 30) -> str:
+    """Run attempt() in a forked child without root; return 'ok' or 'ErrorClass: message'."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: file system calls only, no TensorFlow work
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            try:
+                attempt()
+                outcome = "ok"
+            except BaseException as error:  # reported to the parent
+                outcome = f"{type(error).__name__}: {error}"
+            os.write(write_end, outcome.encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        if not select.select([read_end], [], [], timeout)[0]:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the child process did not answer")
+        with os.fdopen(read_end, "rb") as pipe:
+            return pipe.read().decode()
+    finally:
+        os.waitpid(pid, 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="uses os.fork to drop privileges")
+def test_mnist_artifacts_that_cannot_be_written(clean_settings, tiny_model, run_history):
+    shared = Path(tempfile.mkdtemp(prefix="artifacts-test-"))  # pytest's own folders are owner-only
+    try:
+        shared.chmod(0o755)
+        (shared / "read-only").mkdir(mode=0o555)
+        (shared / "class" / "full" / "sequential").mkdir(parents=True)  # a run folder another user made
+        (shared / "class" / "full").chmod(0o777)
+        (shared / "class" / "full" / "sequential").chmod(0o555)
+        model = tiny_model(1)
+
+        def save() -> None:
+            artifacts.save_run("sequential", model, run_history, {})
+
+        clean_settings.setenv("MNIST_ARTIFACTS", str(shared / "read-only"))
+        for attempt in (check_artifacts_writable, save):
+            outcome = outcome_in_child(attempt).removeprefix("ArtifactsFolderError: ")
+            why = "writing fails (Permission denied)"
+            assert_names_the_setting(outcome, shared / "read-only" / "full", str(shared / "read-only"), why)
+        assert list((shared / "read-only").iterdir()) == []
+
+        clean_settings.setenv("MNIST_ARTIFACTS", str(shared / "class"))
+        assert outcome_in_child(check_artifacts_writable) == "ok"
+        outcome = outcome_in_child(save).removeprefix("ArtifactsFolderError: ")
+        folder = shared / "class" / "full" / "sequential"
+        assert_names_the_setting(outcome, folder, str(shared / "class"), "writing fails (Permission denied)")
+        assert list(folder.iterdir()) == []
+    finally:
+        for path in (shared, *shared.rglob("*")):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(shared)
