@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks lab lab-quick test benchmark seed-spread clean
+.PHONY: install series notebooks lab lab-quick test test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -44,16 +44,19 @@ lab: install
 lab-quick: install
 	MNIST_SERIES_MODE=quick $(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
-## The whole test suite: lint, unit tests of helpers, the benchmarks' short modes, then the classroom
-## walkthrough (tests/browser): every notebook in order, run in quick mode in JupyterLab through a real
-## browser, checked on screen and, for the cells marked NBVAL_CHECK_OUTPUT, by nbval's own comparison
-## with the committed outputs. Each notebook runs once: training twice (nbval, then the browser) does
-## not fit the suite's time on a 2-core machine. `pytest --nbval-lax notebooks` still works on its own.
-## (Running the unit tests beside the walkthrough was tried twice: on 2 cores the training cells slow
-## down more than the idle time saves; the last try, from a fresh clone, took 12 min 10 s of tests.)
+## The whole test suite: lint, the unit tests of helpers/ and benchmarks/, one quick-mode training
+## as a class runs it, and the classroom walkthrough (tests/browser): every notebook in order, run with
+## Run All Cells in JupyterLab through a real browser at smoke size, checked on screen and, for the cells
+## tagged nbval-check-output, by nbval's comparison with the committed outputs. Each notebook runs once.
 test: install
 	$(BIN)/ruff check .
-	MNIST_SERIES_MODE=quick $(BIN)/python -m pytest tests/test_*.py tests/browser
+	$(BIN)/python -m pytest tests
+
+## The contributor's loop, under a minute: lint and the unit tests not marked slow (no training
+## of real networks, no browser).
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests -m "not slow"
 
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install

@@ -86,6 +86,7 @@ def train_step(
         epochs=epochs,
         validation_data=helpers.batched_dataset(validation, helpers.EVALUATION_BATCH),
         callbacks=callbacks,
+        shuffle=False,  # batched_dataset already reshuffles every epoch
         verbose=0,
     ).history
     minutes = (time.perf_counter() - started) / 60

@@ -34,8 +34,14 @@ from helpers.input_pipeline import EVALUATION_BATCH, batched_dataset  # noqa: E4
 from helpers.models import build_functional_cnn, build_sequential_cnn, compile_with_adadelta  # noqa: E402
 from helpers.precision import choose_precision  # noqa: E402
 from helpers.preprocess import add_channel_axis, input_shape, one_hot, prepare, scale_pixels  # noqa: E402
+from helpers.recipe_runs import (  # noqa: E402
+    load_recipe_networks,
+    load_recipe_records,
+    save_recipe_run,
+    saved_test_accuracy,
+)
 from helpers.recipes import FUNCTIONAL, RECIPES, SEQUENTIAL  # noqa: E402
-from helpers.run_sizes import epochs_for_mode, training_split_for_mode  # noqa: E402
+from helpers.run_sizes import epochs_for_mode, exercise_size, training_split_for_mode  # noqa: E402
 from helpers.settings import SEED, is_quick, mode  # noqa: E402
 from helpers.training import seed_everything, train  # noqa: E402
 from helpers.validation import stratified_holdout  # noqa: E402
@@ -65,6 +71,7 @@ __all__ = [
     "confidence_text",
     "confusion_matrix",
     "epochs_for_mode",
+    "exercise_size",
     "input_shape",
     "is_quick",
     "keras_cache_path",
@@ -72,6 +79,8 @@ __all__ = [
     "load_history",
     "load_mnist",
     "load_model",
+    "load_recipe_networks",
+    "load_recipe_records",
     "median_epoch_seconds",
     "mode",
     "one_hot",
@@ -79,7 +88,9 @@ __all__ = [
     "require_runs",
     "prepare",
     "run_dir",
+    "save_recipe_run",
     "save_run",
+    "saved_test_accuracy",
     "scale_pixels",
     "seed_everything",
     "stratified_holdout",

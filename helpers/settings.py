@@ -1,7 +1,8 @@
 """The series' settings, read from environment variables in this one place.
 
 MNIST_SERIES_MODE  full (default): the recipes' own epochs on all 60,000 images;
-                   quick: a seeded subset and a short run, for CI.
+                   quick: a seeded subset and a short run, for a live class;
+                   smoke: smaller still, for the test suite (see run_sizes).
 MNIST_PRECISION    auto (default): bfloat16 mixed precision where the CPU has
                    native bfloat16 support, float32 elsewhere;
                    mixed_bfloat16 or float32 force one.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-MODES = ("full", "quick")
+MODES = ("full", "quick", "smoke")
 PRECISIONS = ("auto", "mixed_bfloat16", "float32")
 # Seeds starting weights, shuffling, dropout and the quick-mode subset, so runs repeat.
 # README, "Accuracy and seeds", shows what this seed gives and how far others move it.
@@ -35,7 +36,7 @@ def _choice(variable: str, allowed: tuple[str, ...]) -> str:
 
 
 def mode() -> str:
-    """The run mode: 'full' (the recipes as written) or 'quick' (CI-sized)."""
+    """The run mode: 'full' (the recipes as written), 'quick' (class-sized) or 'smoke' (test-sized)."""
     return _choice("MNIST_SERIES_MODE", MODES)
 
 

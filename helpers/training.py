@@ -11,6 +11,7 @@ from helpers import settings
 from helpers.epoch_timing import EpochTimer
 from helpers.input_pipeline import EVALUATION_BATCH, batched_dataset
 from helpers.preprocess import PreparedSplit
+from helpers.recipe_runs import run_info
 from helpers.recipes import Recipe
 from helpers.run_sizes import epochs_for_mode
 
@@ -18,11 +19,6 @@ from helpers.run_sizes import epochs_for_mode
 def seed_everything(seed: int = settings.SEED) -> None:
     """Seed Python, NumPy and TensorFlow so a run's weights and shuffles repeat."""
     keras.utils.set_random_seed(seed)
-
-
-def compute_policy(model: keras.Model) -> str:
-    """The dtype policy of the model's first layer with weights, e.g. 'mixed_bfloat16'."""
-    return next(layer for layer in model.layers if layer.weights).dtype_policy.name
 
 
 @dataclass
@@ -68,17 +64,6 @@ def train(
         verbose=verbose,
     )
     test_loss, test_accuracy = model.evaluate(batched_dataset(test_split, EVALUATION_BATCH), verbose=0)
-    info = {
-        "recipe": recipe.name,
-        "mode": settings.mode(),
-        "epochs": epochs,
-        "batch_size": recipe.batch_size,
-        "learning_rate": recipe.learning_rate,
-        "dtype_policy": compute_policy(model),
-        "training_images": len(train_split.images),
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
-        "epoch_seconds": [round(s, 2) for s in timer.seconds],
-    }
+    info = run_info(recipe, model, timer.seconds, len(train_split.images), test_loss, test_accuracy)
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
     return TrainingRun(model, history, timer.seconds, float(test_loss), float(test_accuracy), info)

@@ -59,3 +59,33 @@ def tiny_model():
 def run_history():
     """A fresh copy of HISTORY, the per-epoch history the artifact tests save."""
     return {metric: list(values) for metric, values in HISTORY.items()}
+
+
+# --- Quick mode, trained once: the network a class sees, shared by the tests that need a real one ------
+
+
+@pytest.fixture(scope="session")
+def quick_functional(real_arrays):
+    """helpers.train's run of the functional recipe in quick mode, as notebook 04 trains it for a class.
+
+    Trained once per session (10,000 images, 3 epochs) in the precision
+    MNIST_PRECISION chooses, then the dtype policy goes back to float32.
+    """
+    import keras
+
+    from helpers import FUNCTIONAL, choose_precision, input_shape, prepare, seed_everything, train
+    from helpers.models import compile_with_adadelta
+    from helpers.run_sizes import training_split_for_mode
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_SERIES_MODE", "quick")
+        policy = choose_precision().policy
+        keras.mixed_precision.set_dtype_policy(policy)
+        try:
+            training = training_split_for_mode(prepare(real_arrays["x_train"], real_arrays["y_train"]))
+            test = prepare(real_arrays["x_test"], real_arrays["y_test"])
+            seed_everything()
+            model = compile_with_adadelta(FUNCTIONAL.build(input_shape(), policy))
+            return train(FUNCTIONAL, model, training, test, verbose=0)
+        finally:
+            keras.mixed_precision.set_dtype_policy("float32")

@@ -2,24 +2,55 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import keras
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 BENCHMARK = BENCHMARKS / "bench_training.py"
 SEED_SPREAD = BENCHMARKS / "seed_spread.py"
 BEYOND = BENCHMARKS / "beyond_recipes.py"
 
-
-def run_script(script: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=600, check=False
-    )
+pytestmark = pytest.mark.slow
 
 
-def test_short_benchmark_prints_and_writes_every_run(tmp_path):
+@pytest.fixture
+def run_script(monkeypatch, capsys):
+    """run_script(path, *arguments): the script's main() in this process, as its command line would run it.
+
+    In this process TensorFlow is already imported, which a fresh process per
+    script would pay for again; bench_training's per-run child processes (there
+    for each run's own peak memory) are replaced by calls in this process.
+    Returns the exit status and what the script printed.
+    """
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+
+    def run(script: Path, *arguments: str) -> SimpleNamespace:
+        spec = importlib.util.spec_from_file_location(f"benchmark_{script.stem}", script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if hasattr(module, "run_in_child"):
+            monkeypatch.setattr(module, "run_in_child", module.train_once)
+        monkeypatch.setattr(sys, "argv", [str(script), *arguments])
+        capsys.readouterr()
+        try:
+            returncode = module.main()
+        except SystemExit as stop:  # argparse refusing the arguments
+            returncode = stop.code
+        finally:
+            keras.mixed_precision.set_dtype_policy("float32")
+        printed = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=printed.out, stderr=printed.err)
+
+    return run
+
+
+def test_short_benchmark_prints_and_writes_every_run(tmp_path, run_script):
     report_path = tmp_path / "bench.json"
     done = run_script(BENCHMARK, "--short", "--json", str(report_path))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -38,12 +69,12 @@ def test_short_benchmark_prints_and_writes_every_run(tmp_path):
     assert "speed-up" in done.stdout and "1.00x" in done.stdout
 
 
-def test_bad_arguments_are_refused():
+def test_bad_arguments_are_refused(run_script):
     done = run_script(BENCHMARK, "--epochs", "0")
     assert done.returncode == 2 and "--epochs must be at least 1" in done.stderr
 
 
-def test_short_seed_spread_repeats_a_seed_and_summarises(tmp_path):
+def test_short_seed_spread_repeats_a_seed_and_summarises(tmp_path, run_script):
     report_path = tmp_path / "spread.json"
     arguments = ["--short", "--seeds", "5", "5", "6", "--recipes", "functional", "--json", str(report_path)]
     done = run_script(SEED_SPREAD, *arguments)
@@ -58,12 +89,12 @@ def test_short_seed_spread_repeats_a_seed_and_summarises(tmp_path):
     assert "| functional | 3 |" in report["summary"] and report["summary"] in done.stdout
 
 
-def test_seed_spread_refuses_negative_seeds():
+def test_seed_spread_refuses_negative_seeds(run_script):
     done = run_script(SEED_SPREAD, "--seeds", "-1")
     assert done.returncode == 2 and "--seeds" in done.stderr
 
 
-def test_short_beyond_study_scores_only_the_final_models_on_the_test_set(tmp_path):
+def test_short_beyond_study_scores_only_the_final_models_on_the_test_set(tmp_path, run_script):
     report_path = tmp_path / "beyond.json"
     arguments = ["--short", "--steps", "compact", "--final-seeds", "1", "2", "--json", str(report_path)]
     done = run_script(BEYOND, *arguments)
@@ -87,6 +118,6 @@ def test_short_beyond_study_scores_only_the_final_models_on_the_test_set(tmp_pat
     assert report["table"] in done.stdout
 
 
-def test_beyond_study_refuses_unknown_steps():
+def test_beyond_study_refuses_unknown_steps(run_script):
     done = run_script(BEYOND, "--steps", "dropconnect")
     assert done.returncode == 2 and "unknown steps ['dropconnect']" in done.stderr

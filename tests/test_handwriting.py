@@ -62,23 +62,24 @@ def test_digits(real_arrays):
 
 @pytest.fixture(scope="module")
 def small_model(real_arrays):
-    """A small CNN trained for one epoch (about 97 % on the test set): enough to see if accuracy holds."""
+    """A small CNN trained for one epoch on 10,000 images (about 96 % on the test set)."""
     keras.utils.set_random_seed(settings.SEED)
     model = keras.Sequential(
         [
             keras.Input(input_shape()),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
             keras.layers.Conv2D(32, 3, activation="relu"),
             keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(64, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
             keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
     model.compile("adam", "sparse_categorical_crossentropy")
-    images = real_arrays["x_train"][:30000].astype("float32") / 255
-    model.fit(images.reshape((-1, *input_shape())), real_arrays["y_train"][:30000], epochs=1, verbose=0)
+    images = real_arrays["x_train"][:10_000].astype("float32") / 255
+    labels = real_arrays["y_train"][:10_000]
+    model.fit(images.reshape((-1, *input_shape())), labels, batch_size=64, epochs=1, verbose=0)
     return model
 
 
@@ -95,8 +96,10 @@ def test_originals_come_back_unchanged(test_digits):
     assert np.mean(difference < 0.01) > 0.99  # the rest: a centre of mass on a half pixel, one pixel off
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(TRANSFORMS))
 def test_transformed_digits_come_back_close_and_read_as_well(name, test_digits, small_model):
+    """Each transformation undone: pixels close to the original, and a trained network reads as well."""
     transform, mean_limit, p95_limit = TRANSFORMS[name]
     digits, labels = test_digits
     originals = digits / 255.0

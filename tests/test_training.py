@@ -46,6 +46,18 @@ def test_quick_mode_takes_a_seeded_subset(clean_settings, real_arrays):
         run_sizes.epochs_for_mode(0)
 
 
+def test_smoke_mode_is_smaller_than_quick_mode_and_sizes_the_exercises(clean_settings, real_arrays):
+    split = prepare(real_arrays["x_train"], real_arrays["y_train"])
+    sizes = {}
+    for mode in ("full", "quick", "smoke"):
+        clean_settings.setenv("MNIST_SERIES_MODE", mode)
+        images = len(run_sizes.training_split_for_mode(split).images)
+        sizes[mode] = (images, run_sizes.epochs_for_mode(12), run_sizes.exercise_size(full_epochs=6))
+    assert sizes["full"] == (60_000, 12, (10_000, 6, 10_000))
+    assert sizes["quick"] == (10_000, 3, (1_000, 2, 2_000))
+    assert sizes["smoke"] == (6_000, 2, (500, 1, 1_000))
+
+
 def test_dataset_batches_and_shuffles(splits):
     train, _ = splits
     batches = list(batched_dataset(train, 1000, shuffle_seed=1))
@@ -64,6 +76,7 @@ def test_train_refuses_an_uncompiled_model(splits):
         training.train(recipes.SEQUENTIAL, build_sequential_cnn((28, 28, 1)), *splits, epochs=1)
 
 
+@pytest.mark.slow
 def test_adadelta_trap_and_a_real_fit(clean_settings, splits):
     """One epoch on 3,000 images: learning rate 1.0 learns, Keras 3's default 0.001 barely moves."""
     results = {}
@@ -87,6 +100,7 @@ def test_median_epoch_seconds_leaves_out_the_first_epoch():
         epoch_timing.median_epoch_seconds([])
 
 
+@pytest.mark.slow
 def test_the_seed_makes_a_run_repeat(clean_settings, splits):
     """Same seed: the same trained weights; another shuffle seed: other weights."""
 

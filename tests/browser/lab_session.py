@@ -212,7 +212,7 @@ class LabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict[str, str]:
-        """The server's (and so its kernels') environment: quick mode, private folders, MNIST_NPZ kept."""
+        """The server's (and so its kernels') environment: smoke mode, private folders, MNIST_NPZ kept."""
         env = dict(os.environ)
         env.pop("MPLBACKEND", None)  # kernels must use the inline backend, whatever the caller uses
         private = {
@@ -225,7 +225,7 @@ class LabServer:
             "IPYTHONDIR": "ipython",
         }
         env.update({name: str(self.workdir / folder) for name, folder in private.items()})
-        env["MNIST_SERIES_MODE"] = "quick"
+        env["MNIST_SERIES_MODE"] = "smoke"
         return env
 
     def command(self) -> list[str]:
@@ -401,36 +401,65 @@ class Walkthrough:
         """The served copy of a notebook ("" for its folder): File > Save writes there, not to notebooks/."""
         return self.workdir / "notebooks" / name
 
+    def waves(self) -> list[list[str]]:
+        """The numbered notebooks in the order they may run: those that load no saved run, then the rest.
+
+        A notebook loads saved runs when its code calls helpers.require_runs; the
+        notebooks of one wave do not depend on each other, so they run side by side.
+        The browser cannot read a notebook's dependencies any other way than from
+        its code, so a new notebook that loads a run must call require_runs.
+        """
+        def calls(name: str, function: str) -> bool:
+            return any(f"{function}(" in source for source in self.expected[name].sources)
+
+        names = list(self.expected)
+        loaders = [name for name in names if calls(name, "require_runs")]
+        waves = [[name for name in names if name not in loaders], loaders]
+        # Within a wave, notebooks that save a run (and so train) start first: they take longest.
+        saves = ("save_run", "save_recipe_run")
+        return [sorted(wave, key=lambda n: not any(calls(n, f) for f in saves)) for wave in waves if wave]
+
     def run_notebook(self, name: str) -> Page:
         """Open `name` from the file browser, Run All Cells, wait for the kernel to be idle; return its page.
 
-        Earlier-numbered notebooks that have not run yet run first, in order, so
-        the models they train exist. Each notebook runs once per session; its page
-        (1024 x 768) and kernel stay open until the session ends. The executed
-        notebook is saved (File > Save Notebook) to staged(name). The page returned
-        is brought to the front.
+        The notebook's wave, and every wave before it, runs first (see waves): each
+        notebook in a page of its own, all the wave's notebooks at once, so the
+        runs that later notebooks load exist. Each notebook runs once per session;
+        its page (1024 x 768) and kernel stay open until the session ends. The
+        executed notebook is saved (File > Save Notebook) to staged(name). The
+        page returned is brought to the front, as a teacher's tab is.
         """
         self.start()
-        names = list(self.expected)
-        if name not in names:
-            raise ValueError(f"{name!r} is not one of the numbered notebooks: {', '.join(names)}")
-        for earlier in names[: names.index(name) + 1]:
-            if earlier in self.failures:
-                raise RuntimeError(f"{earlier} could not be run in JupyterLab: {self.failures[earlier]}")
-            if earlier not in self.pages:
-                try:
-                    self.pages[earlier] = self._run(earlier)
-                except Exception as error:
-                    self.failures[earlier] = str(error)
-                    raise
+        if name not in self.expected:
+            raise ValueError(f"{name!r} is not one of the numbered notebooks: {', '.join(self.expected)}")
+        for wave in self.waves():
+            self._run_wave(wave)
+            if name in wave:
+                break
+        if name in self.failures:
+            raise RuntimeError(f"{name} could not be run in JupyterLab: {self.failures[name]}")
         page = self.pages[name]
-        # The page a test works on is the one in front, as a teacher's tab is. Behind notebook 08's
-        # page, drawing one stroke on 07's pad took 40 s; in front, 0.9 s.
         page.bring_to_front()
         return page
 
-    def _run(self, name: str) -> Page:
-        """Open one notebook in a fresh page and run all its cells through the Run menu."""
+    def _run_wave(self, wave: list[str]) -> None:
+        """Start Run All in every notebook of the wave not run yet, then wait for each to finish."""
+        started = {}
+        for name in wave:
+            if name in self.pages or name in self.failures:
+                continue
+            try:
+                started[name] = self._start_run(name)
+            except Exception as error:
+                self.failures[name] = str(error)
+        for name, (page, began) in started.items():
+            try:
+                self._finish_run(name, page, began)
+            except Exception as error:
+                self.failures[name] = str(error)
+
+    def _start_run(self, name: str) -> tuple[Page, float]:
+        """Open one notebook in a fresh page and choose Run > Run All Cells; the time it began."""
         assert self.context is not None and self.server is not None
         opening = time.monotonic()
         page = self.context.new_page()
@@ -441,14 +470,20 @@ class Walkthrough:
         began = time.monotonic()
         self.opening_seconds[name] = began - opening
         click_menu(page, "Run", "Run All Cells")
+        return page, began
+
+    def _finish_run(self, name: str, page: Page, began: float) -> None:
+        """Wait until the notebook's Run All is done, then save it; the page joins self.pages."""
         try:
-            wait_until_run(page, len(self.expected[name].sources), NOTEBOOK_TIMEOUT_S)
+            left_s = NOTEBOOK_TIMEOUT_S - (time.monotonic() - began)
+            wait_until_run(page, len(self.expected[name].sources), left_s)
         except TimeoutError:
             save_screenshot(page, SCREENSHOTS / f"{Path(name).stem}-timeout.png")
             raise
         self.seconds[name] = time.monotonic() - began
+        page.bring_to_front()
         save_notebook(page)  # the executed notebook, outputs and counts, for the checks that read it
-        return page
+        self.pages[name] = page
 
     def close(self) -> None:
         """Close the browser, then stop the server and its kernels, whatever failed before."""

@@ -60,6 +60,7 @@ def nbval_options(cell: nbformat.NotebookNode) -> defaultdict[str, bool]:
     return options
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_checked_cells_print_what_the_committed_notebook_stores(
     name: str, walkthrough: Walkthrough, run_notebook, pytestconfig: pytest.Config

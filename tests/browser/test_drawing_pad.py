@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from playwright.sync_api import Page
+
+pytestmark = pytest.mark.slow  # drives JupyterLab in a browser
 
 NOTEBOOK = "07_your_own_digits.ipynb"
 PAD_UNITS = 280  # helpers.handwriting.PAD_SIZE: the pad's side in its own units

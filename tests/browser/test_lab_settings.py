@@ -37,7 +37,7 @@ def test_the_test_server_uses_the_same_settings(tmp_path: Path) -> None:
     server = LabServer(root=tmp_path, workdir=tmp_path / "lab", log_path=tmp_path / "log")
     assert SETTINGS_FLAG in server.command()
     env = server.environment()
-    assert env["MNIST_SERIES_MODE"] == "quick"
+    assert env["MNIST_SERIES_MODE"] == "smoke"
     for variable in (
         "MNIST_ARTIFACTS",
         "JUPYTERLAB_SETTINGS_DIR",

@@ -24,6 +24,8 @@ from lab_session import (
 
 from helpers import plots
 
+pytestmark = pytest.mark.slow  # drives JupyterLab in a browser
+
 NOTEBOOK_NAMES = [path.name for path in numbered_notebooks()]
 MIN_UNSHRUNK = 0.9  # JupyterLab may scale a figure down to fit its output area, but not by more than this
 MIN_TITLE_CSS_PX = 10  # digit captions in the mistake gallery, as rendered on the 1024 x 768 page
