@@ -1,6 +1,15 @@
-"""Shared fixtures: the real MNIST arrays, and an environment free of the series' settings."""
+"""Shared fixtures: the real MNIST arrays, an environment free of the series' settings, test networks.
+
+When the session includes the browser walkthrough (tests/browser), it starts
+at the session's start and runs in the background: JupyterLab's kernels train
+while the unit tests run, and between two tests the walkthrough saves the
+notebooks that finished and starts the next wave. The browser tests run last.
+"""
 
 from __future__ import annotations
+
+import os
+import time
 
 import matplotlib
 import numpy as np
@@ -12,6 +21,68 @@ import helpers  # noqa: E402  (imports TensorFlow quietly, before any test modul
 from helpers import data  # noqa: E402
 
 SETTINGS = ("MNIST_SERIES_MODE", "MNIST_PRECISION", "MNIST_ARTIFACTS")
+ADVANCE_EVERY_S = 1.0  # how often, at most, the walkthrough looks at its notebooks between tests
+
+
+def _needs_walkthrough(item: pytest.Item) -> bool:
+    from lab_session import WALKTHROUGH_FIXTURES
+
+    return bool(WALKTHROUGH_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected what they deselect
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests go last, so the notebooks run in the background while the other tests run."""
+    items.sort(key=_needs_walkthrough)  # a stable sort: each group keeps its order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def walkthrough_in_background(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Start the browser walkthrough at the session's start when a selected test needs it; stop it at the end.
+
+    A failure to start is not raised here: the browser tests meet it again, with
+    the fix in its message, when they ask for a notebook.
+    """
+    if not any(_needs_walkthrough(item) for item in request.session.items):
+        yield
+        return
+    from lab_session import WALKTHROUGH, Walkthrough
+
+    session = Walkthrough(tmp_path_factory.mktemp("jupyterlab"))
+    request.config.stash[WALKTHROUGH] = session
+    try:
+        session.begin()
+    except Exception:  # the browser tests start it again and report what fails
+        pass
+    except pytest.fail.Exception:  # no browser: launch_chromium says how to install one
+        pass
+    # JupyterLab, its kernels and Chromium started at normal priority; this process, which runs
+    # the unit tests from now on, takes what they leave: the notebooks are the suite's longest part.
+    os.nice(10)
+    try:
+        yield
+    finally:
+        session.close()
+
+
+_last_advance = [0.0]
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Between two tests, let a running walkthrough save finished notebooks and start the next wave."""
+    from_stash = item.config.stash.get
+    try:
+        from lab_session import WALKTHROUGH
+    except ImportError:
+        return
+    session = from_stash(WALKTHROUGH, None)
+    if session is None or time.monotonic() - _last_advance[0] < ADVANCE_EVERY_S:
+        return
+    _last_advance[0] = time.monotonic()
+    try:
+        session.advance()
+    except Exception:  # advance records each notebook's failure; the browser tests report it
+        pass
 
 
 @pytest.fixture(scope="session")

@@ -185,7 +185,7 @@ def test_show_digits_uses_fewer_columns_for_long_captions():
 
 
 def test_show_digits_keeps_its_signature_and_checks():
-    """The old call forms still work (positional columns and suptitle, a channel axis)."""
+    """Columns and suptitle may be given by position, and images may carry a channel axis."""
     fig = plots.show_digits(digits(6)[..., None], [str(i) for i in range(6)], 3, "six digits")
     assert fig._suptitle.get_text() == "six digits"
     assert sum(1 for ax in fig.axes if ax.images) == 6
@@ -199,7 +199,7 @@ def test_show_digits_keeps_its_signature_and_checks():
 
 @pytest.mark.parametrize("name", ["class counts", "accuracy per digit"])
 def test_bar_chart_legends_cover_no_bar(real_arrays, name):
-    """The legend sits where it hides none of the bars (it used to cover digits 7, 8 and 9)."""
+    """The legend sits where it hides none of the bars."""
     fig = every_figure(real_arrays)[name]()
     fig.canvas.draw()
     (ax,) = fig.axes

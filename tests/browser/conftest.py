@@ -20,29 +20,19 @@ serves, .expected[name] what the committed notebook stores, .server the LabServe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from lab_session import Walkthrough, slow_cells
+from lab_session import WALKTHROUGH, Walkthrough, run_seconds, slow_cells
 from playwright.sync_api import Page
 
-_WALKTHROUGH = pytest.StashKey[Walkthrough]()
 SLOW_CELL_S = 5.0  # cells at least this slow are listed in the summary
 
 
 @pytest.fixture(scope="session")
-def walkthrough(
-    request: pytest.FixtureRequest, real_npz_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Walkthrough]:
-    """The session's JupyterLab and browser, started on first use and stopped at the end.
-
-    real_npz_path (tests/conftest.py) fails first, with the fix, if MNIST is not on the machine.
-    """
-    session = Walkthrough(tmp_path_factory.mktemp("jupyterlab"))
-    request.config.stash[_WALKTHROUGH] = session
-    yield session
-    session.close()
+def walkthrough(request: pytest.FixtureRequest) -> Walkthrough:
+    """The session's JupyterLab and browser (started by tests/conftest.py, which also stops them)."""
+    return request.config.stash[WALKTHROUGH]
 
 
 @pytest.fixture(scope="session")
@@ -53,12 +43,12 @@ def run_notebook(walkthrough: Walkthrough) -> Callable[[str], Page]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """Print how long each notebook took to open and to run in the browser, and its slowest cells."""
-    session = config.stash.get(_WALKTHROUGH, None)
-    if session is None or not session.seconds:
+    session = config.stash.get(WALKTHROUGH, None)
+    if session is None or not session.pages:
         return
     terminalreporter.section("Run All Cells in JupyterLab")
-    for name, took in session.seconds.items():
-        opened = session.opening_seconds.get(name, 0.0)
-        terminalreporter.write_line(f"{took:6.1f} s  {name}  (opened in {opened:.1f} s)")
+    for name in session.pages:
+        ran, opened = run_seconds(session.staged(name)), session.opening_seconds.get(name, 0.0)
+        terminalreporter.write_line(f"{ran:6.1f} s  {name}  (opened in {opened:.1f} s)")
         for seconds, number, first_line in slow_cells(session.staged(name), SLOW_CELL_S):
             terminalreporter.write_line(f"{seconds:14.1f} s  cell {number}: {first_line}")

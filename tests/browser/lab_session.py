@@ -79,6 +79,7 @@ _RUN_STATE_JS = """() => {
     done: prompts.filter(p => /\\d/.test(p)).length,
   };
 }"""
+_TWO_FRAMES_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 _REPORT_JS = """() => {
   const panel = document.querySelector('.jp-NotebookPanel');
   const outputs = (cell, mime) =>
@@ -357,6 +358,51 @@ def launch_chromium(playwright: Playwright) -> Browser:
     pytest.fail(NO_BROWSER, pytrace=False)
 
 
+WALKTHROUGH = pytest.StashKey["Walkthrough"]()  # the session's walkthrough, in pytest's config.stash
+WALKTHROUGH_FIXTURES = {"walkthrough", "run_notebook"}  # a test that asks for one needs the walkthrough
+
+
+@dataclass
+class NotebookRun:
+    """One notebook in its page: when Run All began (None until chosen) and since when it looks finished."""
+
+    page: Page
+    code_cells: int
+    began: float | None = None
+    finished_since: float | None = None
+    polls_finished: int = 0
+
+    def has_finished(self) -> bool:
+        """True once the kernel is idle, the progress circle full and no prompt [*], for 1 s and 3 polls.
+
+        The progress circle counts every cell Run All scheduled, those with hidden
+        input too. The staged notebooks start with no execution counts, so a number
+        in a prompt can only come from this run. After an error the remaining cells
+        are cancelled and the circle fills, which also ends the run (the
+        walkthrough then reports them). Raises if the kernel died or Run All
+        exceeds NOTEBOOK_TIMEOUT_S.
+        """
+        assert self.began is not None
+        # Chromium renders a page behind others seldom, so what it shows can be stale: look in front.
+        self.page.bring_to_front()
+        self.page.evaluate(_TWO_FRAMES_JS)
+        state = self.page.evaluate(_RUN_STATE_JS)
+        if state["status"] == "dead":
+            raise RuntimeError(f"the kernel died: {state}")
+        now = time.monotonic()
+        idle = state["status"] == "idle" and state["progress"] >= 100 and state["running"] == 0
+        if idle and (state["done"] or not self.code_cells):
+            self.finished_since = self.finished_since or now
+            self.polls_finished += 1
+        else:
+            self.finished_since, self.polls_finished = None, 0
+        if self.polls_finished >= 3 and now - self.finished_since >= 1.0:
+            return True
+        if now - self.began > NOTEBOOK_TIMEOUT_S:
+            raise TimeoutError(f"Run All did not finish within {NOTEBOOK_TIMEOUT_S} s: {state}")
+        return False
+
+
 class Walkthrough:
     """A teacher's session: one JupyterLab, one browser, each notebook opened and run in its own page.
 
@@ -371,8 +417,9 @@ class Walkthrough:
         self.browser: Browser | None = None
         self.context: BrowserContext | None = None
         self.expected: dict[str, Expected] = {}  # per numbered notebook, in teaching order
-        self.pages: dict[str, Page] = {}
-        self.seconds: dict[str, float] = {}  # how long each notebook's Run All took
+        self.runs: dict[str, NotebookRun] = {}  # every notebook opened, finished or not
+        self.pages: dict[str, Page] = {}  # the notebooks whose Run All finished and was saved
+        self.seconds: dict[str, float] = {}  # from Run All until the walkthrough saw it finished
         self.opening_seconds: dict[str, float] = {}  # new page, JupyterLab loaded, notebook opened
         self.failures: dict[str, str] = {}
 
@@ -406,9 +453,9 @@ class Walkthrough:
 
         A notebook loads saved runs when its code calls helpers.require_runs; the
         notebooks of one wave do not depend on each other, so they run side by side.
-        The browser cannot read a notebook's dependencies any other way than from
-        its code, so a new notebook that loads a run must call require_runs.
+        A new notebook that loads a run must therefore call require_runs.
         """
+
         def calls(name: str, function: str) -> bool:
             return any(f"{function}(" in source for source in self.expected[name].sources)
 
@@ -419,71 +466,98 @@ class Walkthrough:
         saves = ("save_run", "save_recipe_run")
         return [sorted(wave, key=lambda n: not any(calls(n, f) for f in saves)) for wave in waves if wave]
 
-    def run_notebook(self, name: str) -> Page:
-        """Open `name` from the file browser, Run All Cells, wait for the kernel to be idle; return its page.
+    def begin(self) -> None:
+        """Start the session and the first wave's notebooks, each with Run All once its page is open.
 
-        The notebook's wave, and every wave before it, runs first (see waves): each
-        notebook in a page of its own, all the wave's notebooks at once, so the
-        runs that later notebooks load exist. Each notebook runs once per session;
-        its page (1024 x 768) and kernel stay open until the session ends. The
-        executed notebook is saved (File > Save Notebook) to staged(name). The
-        page returned is brought to the front, as a teacher's tab is.
+        Later waves' pages open one per call of advance(). Safe to call again.
         """
         self.start()
-        if name not in self.expected:
-            raise ValueError(f"{name!r} is not one of the numbered notebooks: {', '.join(self.expected)}")
+        for name in self.waves()[0]:
+            if name not in self.runs and name not in self.failures and self._open(name):
+                self._run_all(name)
+
+    def advance(self) -> None:
+        """One step without waiting: save each notebook that finished, open one page, start the next wave."""
+        for name, run in self.runs.items():
+            if run.began is None or name in self.pages or name in self.failures:
+                continue
+            try:
+                if run.has_finished():
+                    save_notebook(run.page)  # the executed notebook, for the checks that read it
+                    if not ran_to_the_end(self.staged(name)):  # the page showed a pause between cells
+                        run.finished_since, run.polls_finished = None, 0
+                        continue
+                    self.seconds[name] = time.monotonic() - run.began
+                    self.pages[name] = run.page
+            except Exception as error:
+                if isinstance(error, TimeoutError):
+                    save_screenshot(run.page, SCREENSHOTS / f"{Path(name).stem}-timeout.png")
+                self.failures[name] = str(error)
+        unopened = [name for name in self.expected if name not in self.runs and name not in self.failures]
+        if unopened:
+            self._open(min(unopened, key=lambda name: self._order().index(name)))
         for wave in self.waves():
-            self._run_wave(wave)
-            if name in wave:
-                break
+            if any(name not in self.pages and name not in self.failures for name in wave):
+                for name in wave:
+                    if name not in self.runs:
+                        self._open(name)
+                    if name in self.runs and self.runs[name].began is None and name not in self.failures:
+                        self._run_all(name)
+                return
+
+    def _order(self) -> list[str]:
+        """Every numbered notebook in the order the walkthrough starts them."""
+        return [name for wave in self.waves() for name in wave]
+
+    def run_notebook(self, name: str) -> Page:
+        """Run `name` and the waves before its own if they have not run yet; return its page, in front.
+
+        Every notebook opens from the file browser in a page of its own and runs
+        with Run > Run All Cells; the waves run one after the other (see waves),
+        the notebooks of a wave at once, so the runs later notebooks load exist.
+        Each notebook runs once per session; its page (1024 x 768) and kernel stay
+        open until the session ends. The executed notebook is saved (File > Save
+        Notebook) to staged(name).
+        """
+        if name not in [path.name for path in numbered_notebooks()]:
+            raise ValueError(f"{name!r} is not one of the numbered notebooks in {NOTEBOOKS}")
+        self.begin()
+        while name not in self.pages and name not in self.failures:
+            self.advance()
+            time.sleep(0.3)
         if name in self.failures:
             raise RuntimeError(f"{name} could not be run in JupyterLab: {self.failures[name]}")
         page = self.pages[name]
-        page.bring_to_front()
+        page.bring_to_front()  # a page behind others gets few frames: drawing on it is slow
         return page
 
-    def _run_wave(self, wave: list[str]) -> None:
-        """Start Run All in every notebook of the wave not run yet, then wait for each to finish."""
-        started = {}
-        for name in wave:
-            if name in self.pages or name in self.failures:
-                continue
-            try:
-                started[name] = self._start_run(name)
-            except Exception as error:
-                self.failures[name] = str(error)
-        for name, (page, began) in started.items():
-            try:
-                self._finish_run(name, page, began)
-            except Exception as error:
-                self.failures[name] = str(error)
-
-    def _start_run(self, name: str) -> tuple[Page, float]:
-        """Open one notebook in a fresh page and choose Run > Run All Cells; the time it began."""
+    def _open(self, name: str) -> bool:
+        """Open a notebook from the file browser in a fresh page, wait for its kernel; False if it failed."""
         assert self.context is not None and self.server is not None
         opening = time.monotonic()
-        page = self.context.new_page()
-        workspace = Path(name).stem.replace("_", "-")
-        page.goto(f"{self.server.url}/lab/workspaces/{workspace}?reset&token={self.server.token}")
-        open_from_file_browser(page, name)
-        page.wait_for_function(_KERNEL_READY_JS, timeout=UI_TIMEOUT_MS, polling=250)
-        began = time.monotonic()
-        self.opening_seconds[name] = began - opening
-        click_menu(page, "Run", "Run All Cells")
-        return page, began
-
-    def _finish_run(self, name: str, page: Page, began: float) -> None:
-        """Wait until the notebook's Run All is done, then save it; the page joins self.pages."""
         try:
-            left_s = NOTEBOOK_TIMEOUT_S - (time.monotonic() - began)
-            wait_until_run(page, len(self.expected[name].sources), left_s)
-        except TimeoutError:
-            save_screenshot(page, SCREENSHOTS / f"{Path(name).stem}-timeout.png")
-            raise
-        self.seconds[name] = time.monotonic() - began
-        page.bring_to_front()
-        save_notebook(page)  # the executed notebook, outputs and counts, for the checks that read it
-        self.pages[name] = page
+            page = self.context.new_page()
+            workspace = Path(name).stem.replace("_", "-")
+            page.goto(f"{self.server.url}/lab/workspaces/{workspace}?reset&token={self.server.token}")
+            open_from_file_browser(page, name)
+            page.wait_for_function(_KERNEL_READY_JS, timeout=UI_TIMEOUT_MS, polling=250)
+        except Exception as error:
+            self.failures[name] = f"could not be opened: {error}"
+            return False
+        self.opening_seconds[name] = time.monotonic() - opening
+        self.runs[name] = NotebookRun(page, len(self.expected[name].sources))
+        return True
+
+    def _run_all(self, name: str) -> None:
+        """Choose Run > Run All Cells in the notebook's page."""
+        run = self.runs[name]
+        try:
+            run.page.bring_to_front()
+            click_menu(run.page, "Run", "Run All Cells")
+        except Exception as error:
+            self.failures[name] = f"Run All could not be chosen: {error}"
+            return
+        run.began = time.monotonic()
 
     def close(self) -> None:
         """Close the browser, then stop the server and its kernels, whatever failed before."""
@@ -509,30 +583,6 @@ def click_menu(page: Page, menu: str, entry: str) -> None:
     page.locator(".lm-MenuBar-item").filter(has_text=re.compile(f"^{re.escape(menu)}$")).click()
     label = page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(entry)}$"))
     page.locator(".lm-Menu-item").filter(has=label).click()
-
-
-def wait_until_run(page: Page, code_cell_count: int, timeout_s: float) -> None:
-    """Wait until the kernel is idle, the toolbar's progress circle is full and no prompt shows [*].
-
-    It must hold for three polls in a row. The progress circle counts every cell
-    Run All scheduled, those with hidden input too (their prompts are not shown).
-    The staged notebooks start with no execution counts, so a number in a prompt
-    can only come from this run. After an error the remaining cells are cancelled
-    and the circle fills, which also ends the wait (the walkthrough then reports them).
-    """
-    deadline = time.monotonic() + timeout_s
-    settled = 0
-    state: dict[str, object] = {}
-    while time.monotonic() < deadline:
-        state = page.evaluate(_RUN_STATE_JS)
-        if state["status"] == "dead":
-            raise RuntimeError(f"the kernel died: {state}")
-        finished = state["status"] == "idle" and state["progress"] >= 100 and state["running"] == 0
-        settled = settled + 1 if finished and (state["done"] or not code_cell_count) else 0
-        if settled >= 3:
-            return
-        page.wait_for_timeout(500)
-    raise TimeoutError(f"Run All did not finish within {timeout_s:.0f} s: {state}")
 
 
 def notebook_report(page: Page) -> dict:
@@ -561,19 +611,48 @@ def save_notebook(page: Page) -> None:
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty").wait_for(state="detached")
 
 
+def _span(cell: nbformat.NotebookNode) -> tuple[datetime, datetime] | None:
+    """When a code cell started and ended, if the server recorded it (recordTiming)."""
+    timing = cell.metadata.get("execution", {})
+    keys = ("shell.execute_reply.started", "shell.execute_reply")
+    if not all(key in timing for key in keys):
+        return None
+    began, ended = (datetime.fromisoformat(timing[key].replace("Z", "+00:00")) for key in keys)
+    return began, ended
+
+
+def cell_seconds(path: Path) -> list[tuple[float, int, str]]:
+    """(seconds, cell number, first line) of each code cell that recorded its run time, in order."""
+    timed = []
+    for number, cell in enumerate(code_cells(path), start=1):
+        if span := _span(cell):
+            lines = cell.source.strip().splitlines() or [""]
+            timed.append(((span[1] - span[0]).total_seconds(), number, lines[0][:70]))
+    return timed
+
+
+def run_seconds(path: Path) -> float:
+    """Seconds from the first code cell's start to the last one's end, as the saved notebook records them."""
+    spans = [span for cell in code_cells(path) if (span := _span(cell))]
+    if not spans:
+        return 0.0
+    return (max(end for _, end in spans) - min(began for began, _ in spans)).total_seconds()
+
+
 def slow_cells(path: Path, at_least_s: float) -> list[tuple[float, int, str]]:
     """(seconds, cell number, first line) of the code cells that took at_least_s or more, slowest first."""
-    slow = []
-    for number, cell in enumerate(code_cells(path), start=1):
-        timing = cell.metadata.get("execution", {})
-        if "shell.execute_reply.started" in timing and "shell.execute_reply" in timing:
-            began = datetime.fromisoformat(timing["shell.execute_reply.started"].replace("Z", "+00:00"))
-            ended = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-            seconds = (ended - began).total_seconds()
-            if seconds >= at_least_s:
-                lines = cell.source.strip().splitlines() or [""]
-                slow.append((seconds, number, lines[0][:70]))
-    return sorted(slow, reverse=True)
+    return sorted((cell for cell in cell_seconds(path) if cell[0] >= at_least_s), reverse=True)
+
+
+def ran_to_the_end(path: Path) -> bool:
+    """True when the saved notebook shows every code cell run, or an error that cancelled the rest.
+
+    The file is written from JupyterLab's model of the notebook, which does not
+    depend on whether the browser has drawn the page lately.
+    """
+    cells = code_cells(path)
+    errors = any(output.output_type == "error" for cell in cells for output in cell.outputs)
+    return errors or all(cell.execution_count is not None for cell in cells if cell.source.strip())
 
 
 def saved_execution_counts(path: Path) -> list[int | None]:
