@@ -21,7 +21,7 @@ import helpers  # noqa: E402  (imports TensorFlow quietly, before any test modul
 from helpers import data  # noqa: E402
 
 SETTINGS = ("MNIST_SERIES_MODE", "MNIST_PRECISION", "MNIST_ARTIFACTS")
-ADVANCE_EVERY_S = 1.0  # how often, at most, the walkthrough looks at its notebooks between tests
+ADVANCE_EVERY_S = 2.0  # how often, at most, the walkthrough looks at its notebooks between tests
 
 
 def _needs_walkthrough(item: pytest.Item) -> bool:
@@ -58,7 +58,7 @@ def walkthrough_in_background(request: pytest.FixtureRequest, tmp_path_factory: 
         pass
     # JupyterLab, its kernels and Chromium started at normal priority; this process, which runs
     # the unit tests from now on, takes what they leave: the notebooks are the suite's longest part.
-    os.nice(10)
+    os.nice(19)
     try:
         yield
     finally:

@@ -36,6 +36,8 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from helpers import artifacts
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 LAB_SETTINGS = PROJECT_ROOT / "jupyter" / "lab-settings"  # overrides.json, also used by `make lab`
@@ -79,6 +81,8 @@ _RUN_STATE_JS = """() => {
     done: prompts.filter(p => /\\d/.test(p)).length,
   };
 }"""
+_REQUIRE_RUNS = re.compile(r"require_runs\(([^)]*)\)")  # helpers.require_runs("sequential", ...)
+_SAVES = ("save_run", "save_recipe_run")  # the helpers a notebook saves its trained run with
 _TWO_FRAMES_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 _REPORT_JS = """() => {
   const panel = document.querySelector('.jp-NotebookPanel');
@@ -229,6 +233,11 @@ class LabServer:
         env["MNIST_SERIES_MODE"] = "smoke"
         return env
 
+    def artifacts_dir(self) -> Path:
+        """Where the server's kernels save runs: MNIST_ARTIFACTS and the mode, as helpers.settings has it."""
+        env = self.environment()
+        return Path(env["MNIST_ARTIFACTS"]) / env["MNIST_SERIES_MODE"]
+
     def command(self) -> list[str]:
         """The jupyter lab command line, with the lab settings `make lab` passes too."""
         command = [
@@ -291,7 +300,7 @@ class LabServer:
                 self.request("GET", "/api/status", timeout_s=2)
                 return True
             except OSError:
-                time.sleep(0.3)
+                time.sleep(1.0)
         raise RuntimeError(f"JupyterLab did not answer within {timeout_s:.0f} s; its log:\n{self.log_tail()}")
 
     def request(self, method: str, path: str, timeout_s: float = 10) -> bytes:
@@ -448,36 +457,43 @@ class Walkthrough:
         """The served copy of a notebook ("" for its folder): File > Save writes there, not to notebooks/."""
         return self.workdir / "notebooks" / name
 
-    def waves(self) -> list[list[str]]:
-        """The numbered notebooks in the order they may run: those that load no saved run, then the rest.
+    def needed_runs(self, name: str) -> list[str]:
+        """The saved runs a notebook loads: the names its code passes to helpers.require_runs."""
+        calls = (call for source in self.expected[name].sources for call in _REQUIRE_RUNS.findall(source))
+        return [run for call in calls for run in re.findall(r"[\"']([\w-]+)[\"']", call)]
 
-        A notebook loads saved runs when its code calls helpers.require_runs; the
-        notebooks of one wave do not depend on each other, so they run side by side.
-        A new notebook that loads a run must therefore call require_runs.
-        """
+    def order(self) -> list[str]:
+        """The numbered notebooks in the order they start: those that load no run first, trainers first."""
 
-        def calls(name: str, function: str) -> bool:
-            return any(f"{function}(" in source for source in self.expected[name].sources)
+        def trains(name: str) -> bool:
+            return any(f"{save}(" in s for s in self.expected[name].sources for save in _SAVES)
 
-        names = list(self.expected)
-        loaders = [name for name in names if calls(name, "require_runs")]
-        waves = [[name for name in names if name not in loaders], loaders]
-        # Within a wave, notebooks that save a run (and so train) start first: they take longest.
-        saves = ("save_run", "save_recipe_run")
-        return [sorted(wave, key=lambda n: not any(calls(n, f) for f in saves)) for wave in waves if wave]
+        return sorted(self.expected, key=lambda name: (bool(self.needed_runs(name)), not trains(name)))
+
+    def runs_saved(self, names: list[str]) -> bool:
+        """True when every named run is saved in the server's artifacts folder (run.json is written last)."""
+        assert self.server is not None
+        folder = self.server.artifacts_dir()
+        return all((folder / name / artifacts.RECORD).is_file() for name in names)
 
     def begin(self) -> None:
-        """Start the session and the first wave's notebooks, each with Run All once its page is open.
+        """Start the session and the notebooks that load no saved run, each with Run All once it is open.
 
-        Later waves' pages open one per call of advance(). Safe to call again.
+        The other pages open one per call of advance(). Safe to call again.
         """
         self.start()
-        for name in self.waves()[0]:
+        for name in self.order():
+            if self.needed_runs(name):
+                break
             if name not in self.runs and name not in self.failures and self._open(name):
                 self._run_all(name)
 
     def advance(self) -> None:
-        """One step without waiting: save each notebook that finished, open one page, start the next wave."""
+        """One step without waiting: save the notebooks that finished, open a page, start what may start.
+
+        A notebook starts once the runs it loads are saved: while the notebooks
+        that train them still run their exercises.
+        """
         for name, run in self.runs.items():
             if run.began is None or name in self.pages or name in self.failures:
                 continue
@@ -493,28 +509,23 @@ class Walkthrough:
                 if isinstance(error, TimeoutError):
                     save_screenshot(run.page, SCREENSHOTS / f"{Path(name).stem}-timeout.png")
                 self.failures[name] = str(error)
-        unopened = [name for name in self.expected if name not in self.runs and name not in self.failures]
+        unopened = [name for name in self.order() if name not in self.runs and name not in self.failures]
         if unopened:
-            self._open(min(unopened, key=lambda name: self._order().index(name)))
-        for wave in self.waves():
-            if any(name not in self.pages and name not in self.failures for name in wave):
-                for name in wave:
-                    if name not in self.runs:
-                        self._open(name)
-                    if name in self.runs and self.runs[name].began is None and name not in self.failures:
-                        self._run_all(name)
-                return
-
-    def _order(self) -> list[str]:
-        """Every numbered notebook in the order the walkthrough starts them."""
-        return [name for wave in self.waves() for name in wave]
+            self._open(unopened[0])
+        for name in self.order():
+            run = self.runs.get(name)
+            if run and run.began is None and name not in self.failures:
+                needed = self.needed_runs(name)
+                loads_none = [n for n in self.order() if not self.needed_runs(n)]
+                if self.runs_saved(needed) or all(n in self.pages or n in self.failures for n in loads_none):
+                    self._run_all(name)  # with a run missing, the notebook itself says what to do
 
     def run_notebook(self, name: str) -> Page:
         """Run `name` and the waves before its own if they have not run yet; return its page, in front.
 
         Every notebook opens from the file browser in a page of its own and runs
-        with Run > Run All Cells; the waves run one after the other (see waves),
-        the notebooks of a wave at once, so the runs later notebooks load exist.
+        with Run > Run All Cells, several at once: a notebook that loads saved
+        runs starts once they are saved (see advance).
         Each notebook runs once per session; its page (1024 x 768) and kernel stay
         open until the session ends. The executed notebook is saved (File > Save
         Notebook) to staged(name).
@@ -524,7 +535,7 @@ class Walkthrough:
         self.begin()
         while name not in self.pages and name not in self.failures:
             self.advance()
-            time.sleep(0.3)
+            time.sleep(1.0)
         if name in self.failures:
             raise RuntimeError(f"{name} could not be run in JupyterLab: {self.failures[name]}")
         page = self.pages[name]
