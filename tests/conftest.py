@@ -3,7 +3,8 @@
 When the session includes the browser walkthrough (tests/browser), it starts
 at the session's start and runs in the background: JupyterLab's kernels train
 while the unit tests run, and between two tests the walkthrough saves the
-notebooks that finished and starts the next wave. The browser tests run last.
+notebooks that finished and starts those whose saved runs now exist. The
+browser tests run last.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ _last_advance = [0.0]
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """Between two tests, let a running walkthrough save finished notebooks and start the next wave."""
+    """Between two tests, let a running walkthrough save finished notebooks and start the next ones."""
     from_stash = item.config.stash.get
     try:
         from lab_session import WALKTHROUGH

@@ -6,13 +6,12 @@ run_notebook(name: str) -> playwright.sync_api.Page
     is queued or running and the kernel is idle, saves it (File > Save Notebook,
     into the session's copy of notebooks/) and returns the page, brought to the
     front: 1024 x 768, the notebook as the only document, its kernel still
-    running. Notebooks run in two waves, each notebook of a wave in its own page
-    at the same time: first those that load no saved run (01 to 04), then those
-    that do (05 to 08). Each notebook runs once per session and later calls
-    return the same page. Raises ValueError for a name that is not a numbered
-    notebook, and an error (cached: later calls raise it again at once) if the
-    notebook cannot be opened or Run All does not finish within
-    lab_session.NOTEBOOK_TIMEOUT_S.
+    running. Notebooks run several at once, each in its own page; one that
+    loads saved runs starts once they are saved. Each notebook runs once per
+    session and later calls return the same page. Raises ValueError for a name
+    that is not a numbered notebook, and an error (cached: later calls raise it
+    again at once) if the notebook cannot be opened or Run All does not finish
+    within lab_session.NOTEBOOK_TIMEOUT_S.
 
 walkthrough (the Walkthrough behind it): .staged(name) is the copy the server
 serves, .expected[name] what the committed notebook stores, .server the LabServer.

@@ -521,7 +521,7 @@ class Walkthrough:
                     self._run_all(name)  # with a run missing, the notebook itself says what to do
 
     def run_notebook(self, name: str) -> Page:
-        """Run `name` and the waves before its own if they have not run yet; return its page, in front.
+        """Wait until `name` has run (starting the walkthrough if need be); return its page, in front.
 
         Every notebook opens from the file browser in a page of its own and runs
         with Run > Run All Cells, several at once: a notebook that loads saved
