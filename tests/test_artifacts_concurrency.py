@@ -69,6 +69,7 @@ def wait_until_ready(process, results, timeout: float = 180) -> None:
     pytest.fail("the second process did not start in time")
 
 
+@pytest.mark.slow  # a second process that imports TensorFlow
 def test_two_processes_saving_the_same_run_at_once(clean_settings, monkeypatch, tmp_path, tiny_model):
     """This process and a spawned one save 'sequential' together, 20 times over."""
     models = [tiny_model(0), tiny_model(1)]
