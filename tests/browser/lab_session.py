@@ -415,8 +415,10 @@ class NotebookRun:
 class Walkthrough:
     """A teacher's session: one JupyterLab, one browser, each notebook opened and run in its own page.
 
-    Started on first use, so a missing browser fails the test that needs it, with
-    the fix in the message, rather than erroring in set-up.
+    tests/conftest.py begins it when the session starts and calls advance()
+    between tests; a step that fails there (no browser, say) is tried again
+    when a test asks for a notebook, and fails that test with the fix in the
+    message.
     """
 
     def __init__(self, workdir: Path) -> None:
@@ -428,7 +430,6 @@ class Walkthrough:
         self.expected: dict[str, Expected] = {}  # per numbered notebook, in teaching order
         self.runs: dict[str, NotebookRun] = {}  # every notebook opened, finished or not
         self.pages: dict[str, Page] = {}  # the notebooks whose Run All finished and was saved
-        self.seconds: dict[str, float] = {}  # from Run All until the walkthrough saw it finished
         self.opening_seconds: dict[str, float] = {}  # new page, JupyterLab loaded, notebook opened
         self.failures: dict[str, str] = {}
 
@@ -503,7 +504,6 @@ class Walkthrough:
                     if not ran_to_the_end(self.staged(name)):  # the page showed a pause between cells
                         run.finished_since, run.polls_finished = None, 0
                         continue
-                    self.seconds[name] = time.monotonic() - run.began
                     self.pages[name] = run.page
             except Exception as error:
                 if isinstance(error, TimeoutError):
@@ -525,10 +525,9 @@ class Walkthrough:
 
         Every notebook opens from the file browser in a page of its own and runs
         with Run > Run All Cells, several at once: a notebook that loads saved
-        runs starts once they are saved (see advance).
-        Each notebook runs once per session; its page (1024 x 768) and kernel stay
-        open until the session ends. The executed notebook is saved (File > Save
-        Notebook) to staged(name).
+        runs starts once they are saved (see advance). Each notebook runs once per
+        session; its page (1024 x 768) and kernel stay open until the session
+        ends. The executed notebook is saved (File > Save Notebook) to staged(name).
         """
         if name not in [path.name for path in numbered_notebooks()]:
             raise ValueError(f"{name!r} is not one of the numbered notebooks in {NOTEBOOKS}")
