@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 from lab_session import LAB_SETTINGS, PROJECT_ROOT, LabServer
 
 SETTINGS_FLAG = f"--LabApp.app_settings_dir={LAB_SETTINGS}"
-
-
-def test_overrides_turn_off_the_news_question_and_keep_every_cell_in_the_page() -> None:
-    """overrides.json answers the news question (no pop-up) and turns off notebook windowing."""
-    overrides = json.loads((LAB_SETTINGS / "overrides.json").read_text())
-    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
-    assert overrides["@jupyterlab/notebook-extension:tracker"]["windowingMode"] == "none"
 
 
 def test_make_lab_targets_pass_the_lab_settings() -> None:
