@@ -42,7 +42,7 @@ from helpers.recipe_runs import (  # noqa: E402
 )
 from helpers.recipes import FUNCTIONAL, RECIPES, SEQUENTIAL  # noqa: E402
 from helpers.run_sizes import epochs_for_mode, exercise_size, training_split_for_mode  # noqa: E402
-from helpers.settings import SEED, is_quick, mode  # noqa: E402
+from helpers.settings import SEED, mode  # noqa: E402
 from helpers.training import seed_everything, train  # noqa: E402
 from helpers.validation import stratified_holdout  # noqa: E402
 
@@ -73,7 +73,6 @@ __all__ = [
     "epochs_for_mode",
     "exercise_size",
     "input_shape",
-    "is_quick",
     "keras_cache_path",
     "layer_table",
     "load_history",

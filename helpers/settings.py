@@ -40,11 +40,6 @@ def mode() -> str:
     return _choice("MNIST_SERIES_MODE", MODES)
 
 
-def is_quick() -> bool:
-    """True when the series runs in quick mode."""
-    return mode() == "quick"
-
-
 def requested_precision() -> str:
     """The precision asked for: 'auto', 'mixed_bfloat16' or 'float32'."""
     return _choice("MNIST_PRECISION", PRECISIONS)

@@ -12,12 +12,13 @@ CPU_WITHOUT_BF16 = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n"
 
 
 def test_full_mode_is_the_default(clean_settings):
-    assert settings.mode() == "full" and not settings.is_quick()
+    assert settings.mode() == "full"
 
 
-def test_quick_mode(clean_settings):
-    clean_settings.setenv("MNIST_SERIES_MODE", "Quick")
-    assert settings.mode() == "quick" and settings.is_quick()
+def test_quick_and_smoke_mode_in_any_case(clean_settings):
+    for value, mode in (("Quick", "quick"), ("SMOKE ", "smoke")):
+        clean_settings.setenv("MNIST_SERIES_MODE", value)
+        assert settings.mode() == mode
 
 
 def test_bad_mode_says_what_is_allowed(clean_settings):
