@@ -19,7 +19,7 @@ from pathlib import Path
 MODES = ("full", "quick", "smoke")
 PRECISIONS = ("auto", "mixed_bfloat16", "float32")
 # Seeds starting weights, shuffling, dropout and the quick-mode subset, so runs repeat.
-# README, "Accuracy and seeds", shows what this seed gives and how far others move it.
+# benchmarks/README.md, "Accuracy and seeds", shows what this seed gives and how far others move it.
 SEED = 1
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

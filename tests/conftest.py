@@ -18,6 +18,8 @@ import pytest
 
 matplotlib.use("Agg")
 
+from lab_session import WALKTHROUGH, WALKTHROUGH_FIXTURES, Walkthrough  # noqa: E402  (tests/browser)
+
 import helpers  # noqa: E402  (imports TensorFlow quietly, before any test module does)
 from helpers import data  # noqa: E402
 
@@ -26,8 +28,6 @@ ADVANCE_EVERY_S = 2.0  # how often, at most, the walkthrough looks at its notebo
 
 
 def _needs_walkthrough(item: pytest.Item) -> bool:
-    from lab_session import WALKTHROUGH_FIXTURES
-
     return bool(WALKTHROUGH_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
@@ -47,15 +47,11 @@ def walkthrough_in_background(request: pytest.FixtureRequest, tmp_path_factory: 
     if not any(_needs_walkthrough(item) for item in request.session.items):
         yield
         return
-    from lab_session import WALKTHROUGH, Walkthrough
-
     session = Walkthrough(tmp_path_factory.mktemp("jupyterlab"))
     request.config.stash[WALKTHROUGH] = session
     try:
         session.begin()
-    except Exception:  # the browser tests start it again and report what fails
-        pass
-    except pytest.fail.Exception:  # no browser: launch_chromium says how to install one
+    except (Exception, pytest.fail.Exception):  # no browser, say: the browser tests meet it again
         pass
     # JupyterLab, its kernels and Chromium started at normal priority; this process, which runs
     # the unit tests from now on, takes what they leave: the notebooks are the suite's longest part.
@@ -71,12 +67,7 @@ _last_advance = [0.0]
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     """Between two tests, let a running walkthrough save finished notebooks and start the next ones."""
-    from_stash = item.config.stash.get
-    try:
-        from lab_session import WALKTHROUGH
-    except ImportError:
-        return
-    session = from_stash(WALKTHROUGH, None)
+    session = item.config.stash.get(WALKTHROUGH, None)
     if session is None or time.monotonic() - _last_advance[0] < ADVANCE_EVERY_S:
         return
     _last_advance[0] = time.monotonic()
@@ -145,9 +136,16 @@ def quick_functional(real_arrays):
     """
     import keras
 
-    from helpers import FUNCTIONAL, choose_precision, input_shape, prepare, seed_everything, train
-    from helpers.models import compile_with_adadelta
-    from helpers.run_sizes import training_split_for_mode
+    from helpers import (
+        FUNCTIONAL,
+        choose_precision,
+        compile_with_adadelta,
+        input_shape,
+        prepare,
+        seed_everything,
+        train,
+        training_split_for_mode,
+    )
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_SERIES_MODE", "quick")

@@ -11,6 +11,7 @@ have no stored outputs, so everything the tests see on screen comes from this ru
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
@@ -458,18 +459,23 @@ class Walkthrough:
         """The served copy of a notebook ("" for its folder): File > Save writes there, not to notebooks/."""
         return self.workdir / "notebooks" / name
 
-    def needed_runs(self, name: str) -> list[str]:
-        """The saved runs a notebook loads: the names its code passes to helpers.require_runs."""
-        calls = (call for source in self.expected[name].sources for call in _REQUIRE_RUNS.findall(source))
-        return [run for call in calls for run in re.findall(r"[\"']([\w-]+)[\"']", call)]
+    @functools.cached_property
+    def needs(self) -> dict[str, list[str]]:
+        """The saved runs each notebook loads: the names its code passes to helpers.require_runs."""
+        needs = {}
+        for name, expected in self.expected.items():
+            calls = [call for source in expected.sources for call in _REQUIRE_RUNS.findall(source)]
+            needs[name] = [run for call in calls for run in re.findall(r"[\"']([\w-]+)[\"']", call)]
+        return needs
 
+    @functools.cached_property
     def order(self) -> list[str]:
         """The numbered notebooks in the order they start: those that load no run first, trainers first."""
 
         def trains(name: str) -> bool:
             return any(f"{save}(" in s for s in self.expected[name].sources for save in _SAVES)
 
-        return sorted(self.expected, key=lambda name: (bool(self.needed_runs(name)), not trains(name)))
+        return sorted(self.expected, key=lambda name: (bool(self.needs[name]), not trains(name)))
 
     def runs_saved(self, names: list[str]) -> bool:
         """True when every named run is saved in the server's artifacts folder (run.json is written last)."""
@@ -483,8 +489,8 @@ class Walkthrough:
         The other pages open one per call of advance(). Safe to call again.
         """
         self.start()
-        for name in self.order():
-            if self.needed_runs(name):
+        for name in self.order:
+            if self.needs[name]:
                 break
             if name not in self.runs and name not in self.failures and self._open(name):
                 self._run_all(name)
@@ -509,15 +515,16 @@ class Walkthrough:
                 if isinstance(error, TimeoutError):
                     save_screenshot(run.page, SCREENSHOTS / f"{Path(name).stem}-timeout.png")
                 self.failures[name] = str(error)
-        unopened = [name for name in self.order() if name not in self.runs and name not in self.failures]
+        unopened = [name for name in self.order if name not in self.runs and name not in self.failures]
         if unopened:
             self._open(unopened[0])
-        for name in self.order():
+        for name in self.order:
             run = self.runs.get(name)
             if run and run.began is None and name not in self.failures:
-                needed = self.needed_runs(name)
-                loads_none = [n for n in self.order() if not self.needed_runs(n)]
-                if self.runs_saved(needed) or all(n in self.pages or n in self.failures for n in loads_none):
+                loads_none = [n for n in self.order if not self.needs[n]]
+                if self.runs_saved(self.needs[name]) or all(
+                    n in self.pages or n in self.failures for n in loads_none
+                ):
                     self._run_all(name)  # with a run missing, the notebook itself says what to do
 
     def run_notebook(self, name: str) -> Page:
@@ -631,16 +638,6 @@ def _span(cell: nbformat.NotebookNode) -> tuple[datetime, datetime] | None:
     return began, ended
 
 
-def cell_seconds(path: Path) -> list[tuple[float, int, str]]:
-    """(seconds, cell number, first line) of each code cell that recorded its run time, in order."""
-    timed = []
-    for number, cell in enumerate(code_cells(path), start=1):
-        if span := _span(cell):
-            lines = cell.source.strip().splitlines() or [""]
-            timed.append(((span[1] - span[0]).total_seconds(), number, lines[0][:70]))
-    return timed
-
-
 def run_seconds(path: Path) -> float:
     """Seconds from the first code cell's start to the last one's end, as the saved notebook records them."""
     spans = [span for cell in code_cells(path) if (span := _span(cell))]
@@ -651,7 +648,12 @@ def run_seconds(path: Path) -> float:
 
 def slow_cells(path: Path, at_least_s: float) -> list[tuple[float, int, str]]:
     """(seconds, cell number, first line) of the code cells that took at_least_s or more, slowest first."""
-    return sorted((cell for cell in cell_seconds(path) if cell[0] >= at_least_s), reverse=True)
+    slow = []
+    for number, cell in enumerate(code_cells(path), start=1):
+        if (span := _span(cell)) and (seconds := (span[1] - span[0]).total_seconds()) >= at_least_s:
+            lines = cell.source.strip().splitlines() or [""]
+            slow.append((seconds, number, lines[0][:70]))
+    return sorted(slow, reverse=True)
 
 
 def ran_to_the_end(path: Path) -> bool:
