@@ -258,10 +258,20 @@ class LabServer:
         return command
 
     def write_user_settings(self) -> None:
-        """Record each cell's run time in the notebook (test server only), for the slowest-cells summary."""
-        tracker = self.workdir / "user-settings" / "@jupyterlab" / "notebook-extension"
-        tracker.mkdir(parents=True, exist_ok=True)
-        (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"recordTiming": True}))
+        """The test server's own settings: each cell's run time recorded, and no autosave.
+
+        The run times feed the slowest-cells summary. Without autosave a notebook
+        is saved only when the walkthrough saves it, so no autosave races that
+        save and leaves JupyterLab asking whether the file changed on disk.
+        """
+        settings = {
+            ("notebook-extension", "tracker"): {"recordTiming": True},
+            ("docmanager-extension", "plugin"): {"autosave": False},
+        }
+        for (extension, plugin), values in settings.items():
+            folder = self.workdir / "user-settings" / "@jupyterlab" / extension
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
 
     def start(self, attempts: int = 3, timeout_s: float = 120) -> None:
         """Start the server and wait until its API answers; try another port if one was taken meanwhile."""
