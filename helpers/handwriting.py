@@ -22,8 +22,6 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from helpers.settings import PROJECT_ROOT
-
 BOX = 20  # MNIST: the longer side of each digit, in pixels
 FRAME = 28  # MNIST: the side of each image
 # Where MNIST puts a digit's centre of mass, in pixel-index coordinates (row, column): over
@@ -44,7 +42,7 @@ NOISE_SIGMAS = 4.0  # grey levels this many noise-spreads above the background c
 MIN_FLOOR = 0.02  # ... and at least this far above it
 MIN_CONTRAST = 0.15  # ink must stand out this much from the background, or there is no digit
 
-SAMPLES_DIR = PROJECT_ROOT / "notebooks" / "samples"
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLES_INDEX = "samples.json"
 
 

@@ -1,8 +1,8 @@
 """Make the sample drawings and photos that notebook 07 reads when no one is drawing.
 
-    python scripts/make_sample_drawings.py            # writes notebooks/samples/
+    python scripts/make_sample_drawings.py            # writes helpers/samples/
 
-Two kinds of sample, listed with their digits in notebooks/samples/samples.json:
+Two kinds of sample, listed with their digits in helpers/samples/samples.json:
 
 * pad drawings: stroke lists as the drawing pad records them (JSON, pad units), written
   here by hand as a few points per digit; one is the same 7 drawn tiny in a corner;
