@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks lab lab-quick test test-fast benchmark seed-spread clean
+.PHONY: install series notebooks class-runs lab lab-quick test test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,12 @@ series: install
 ## Re-run the series in full mode and store the outputs in the committed notebooks.
 notebooks: install
 	MNIST_SERIES_MODE=full $(BIN)/python scripts/run_series.py --in-place
+
+## Publish the newest complete runs (03, 04, 08; every mode trained) for a class to read through
+## MNIST_CLASS_RUNS: make class-runs DEST=/srv/mnist-class [ARCHIVE=build/class-runs.tar.gz]
+class-runs: install
+	@test -n "$(DEST)" || { echo "Say where to publish: make class-runs DEST=/srv/mnist-class" >&2; exit 2; }
+	$(BIN)/python scripts/publish_class_runs.py --dest "$(DEST)" $(if $(ARCHIVE),--archive "$(ARCHIVE)")
 
 # Jupyter refuses to start as root unless told to; containers and classroom VMs often run as root.
 # jupyter/lab-settings/overrides.json sets the series' JupyterLab defaults: no "Jupyter news?" pop-up

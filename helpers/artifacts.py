@@ -7,6 +7,11 @@ or the new one, each naming a whole model file. Saves hold ``.lock`` (filelock; 
 if a process dies), so they take turns, the later wins, and each deletes only model files that
 run.json does not name. Loaders take no lock: they check the digest, and look again when a save
 replaced run.json while they read.
+
+A teacher can publish their runs for a class (helpers.class_runs, `make class-runs`) into a folder
+students read through MNIST_CLASS_RUNS, laid out as ``<folder>/<mode>/<name>/``. The loaders take
+the user's own run first and the class's only when the user has none; saves always go to the
+user's own folder.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import os
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +68,16 @@ class ArtifactsFolderError(RunError, OSError):
     """The artifacts folder (MNIST_ARTIFACTS) is not a folder that can be written."""
 
 
+class ClassRunsError(RunError, OSError):
+    """MNIST_CLASS_RUNS names a folder that cannot give this notebook the class's runs."""
+
+
+CLASS_FIX = (
+    "Point MNIST_CLASS_RUNS at the folder your teacher published with `make class-runs`, ask them to "
+    "publish it again, or unset MNIST_CLASS_RUNS and train your own runs"
+)
+
+
 def run_dir(name: str) -> Path:
     """The folder of a named run ('sequential', 'functional', ...) in the current mode."""
     return settings.artifacts_dir() / name
@@ -74,22 +90,66 @@ def _run_notebooks(names: list[str], when: str) -> str:
     return f"Run {', then '.join(in_order)} {when} (with MNIST_SERIES_MODE={settings.mode()}, as here)"
 
 
-def _not_ready(problems: list[tuple[str, str | None]]) -> RunNotReadyError:
+def _class_setting() -> str:
+    return f"MNIST_CLASS_RUNS is set to {os.environ.get('MNIST_CLASS_RUNS', '')!r}"
+
+
+def _not_ready(problems: list[tuple[str, str | None]], from_class: bool = False) -> RunNotReadyError:
     """The error naming each run that is not ready, what is wrong with it, and the notebooks to run."""
-    lines = [
-        f"The saved '{n}' run is damaged: {d}." if d else f"There is no saved '{n}' run in {run_dir(n)}."
-        for n, d in problems
-    ]
+
+    def missing(name: str) -> str:
+        if settings.class_runs_root() is None:
+            return f"There is no saved '{name}' run in {run_dir(name)}."
+        return f"There is no saved '{name}' run in {run_dir(name)}, nor among the class's runs."
+
+    whose = "class's" if from_class else "saved"
+    lines = [f"The {whose} '{n}' run is damaged: {d}." if d else missing(n) for n, d in problems]
     damaged = all(damage for _, damage in problems)
-    fix = _run_notebooks([n for n, _ in problems], "again" if damaged else "first")
+    fix = _run_notebooks([n for n, _ in problems], "again" if damaged and not from_class else "first")
     lines.append(f"{fix} to save {'it' if len(problems) == 1 else 'them'}.")
+    if from_class:
+        lines += [f"{_class_setting()}.", f"{CLASS_FIX}."]
     error = (DamagedRunError if damaged else RunNotReadyError)("\n".join(lines))
     error.problems = tuple(problems)
     return error
 
 
-def _damaged(name: str, damage: str) -> RunNotReadyError:
-    return _not_ready([(name, damage)])
+def _damaged(name: str, damage: str, from_class: bool = False) -> RunNotReadyError:
+    return _not_ready([(name, damage)], from_class)
+
+
+def _class_error(name: str, problem: str) -> ClassRunsError:
+    return ClassRunsError(
+        f"There is no saved '{name}' run of your own in {run_dir(name)}, and the class's runs cannot be "
+        f"used: {problem}.\n{_class_setting()}. {CLASS_FIX}."
+    )
+
+
+def _located(name: str) -> tuple[Path, bool]:
+    """The folder to read a run from, and whether it is the class's: the user's own run comes first."""
+    own = run_dir(name)
+    root = settings.class_runs_root()
+    if root is None or (own / RECORD).exists():
+        return own, False
+    mode = settings.mode()
+    try:
+        if not root.is_dir():
+            problem = "that is a file, not a folder" if root.exists() else "there is no such folder"
+            raise _class_error(name, problem)
+        modes = sorted(
+            entry.name for entry in root.iterdir() if entry.name in settings.MODES and entry.is_dir()
+        )
+    except OSError as error:
+        raise _class_error(name, f"the folder cannot be read ({error.strerror or error})") from error
+    if mode not in modes:
+        if not modes:
+            raise _class_error(name, f"it holds no runs; `make class-runs` writes {root}/<mode>/<run>/")
+        raise _class_error(
+            name,
+            f"it holds runs of {' and '.join(modes)} mode, not of {mode} mode (MNIST_SERIES_MODE). "
+            f"Set MNIST_SERIES_MODE={modes[0]} to use them, or ask your teacher to publish {mode}-mode runs",
+        )
+    return root / mode / name, True
 
 
 def _ensure_writable(folder: Path) -> None:
@@ -128,7 +188,7 @@ def _flush(path: Path) -> str:
 def _remove_unnamed(name: str) -> None:
     """Delete the files run.json does not name, leftovers of failed or killed saves; call under the lock."""
     try:
-        keep = {RECORD, LOCK_FILE, _read_record(name)["model"]["file"]}
+        keep = {RECORD, LOCK_FILE, _read_record(name, run_dir(name))["model"]["file"]}
     except DamagedRunError:
         return  # keep every file: run.json may be repaired to name one
     except RunNotReadyError:
@@ -141,7 +201,12 @@ def _remove_unnamed(name: str) -> None:
 def save_run(name: str, model: keras.Model, history: dict[str, list[float]], info: dict[str, Any]) -> Path:
     """Save a model, its per-epoch history and facts about the run, all or nothing; returns run_dir(name)."""
     history = {metric: [float(v) for v in values] for metric, values in history.items()}
-    record = {"history": history, "info": info, "image_data_format": keras.backend.image_data_format()}
+    record = {
+        "history": history,
+        "info": info,
+        "image_data_format": keras.backend.image_data_format(),
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     json.dumps(record)  # info that is not JSON fails here, before anything is written
     check_artifacts_writable()
     folder = run_dir(name)
@@ -181,68 +246,109 @@ def _shape_problem(record: Any) -> str | None:
     return None
 
 
-def _read_record(name: str) -> dict[str, Any]:
-    """The run's run.json, checked to have the shape save_run writes; RunNotReadyError when never saved."""
-    path = run_dir(name) / RECORD
+def _read_record(name: str, folder: Path, from_class: bool = False) -> dict[str, Any]:
+    """The run's run.json in folder, checked to have the shape save_run writes; RunNotReadyError if none."""
+    path = folder / RECORD
     try:
         record = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise _not_ready([(name, None)]) from None
     except (OSError, ValueError) as error:  # ValueError: JSONDecodeError, UnicodeDecodeError
-        raise _damaged(name, f"{path} is not valid JSON ({error}); it is truncated or corrupted") from error
+        damage = f"{path} is not valid JSON ({error}); it is truncated or corrupted"
+        raise _damaged(name, damage, from_class) from error
     if problem := _shape_problem(record):
-        raise _damaged(name, f"{path} is not a saved run record: {problem}; save_run writes {SHAPE}")
+        damage = f"{path} is not a saved run record: {problem}; save_run writes {SHAPE}"
+        raise _damaged(name, damage, from_class)
+    if from_class and (trained_in := record["info"].get("mode", settings.mode())) != settings.mode():
+        raise _damaged(name, f"{path} holds a run trained in {trained_in} mode, not {settings.mode()}", True)
     return record
 
 
-def _verified_run(name: str) -> tuple[dict[str, Any], Path]:
+def _verified_run(name: str, folder: Path, from_class: bool = False) -> tuple[dict[str, Any], Path]:
     """The run's record and model file, checked against its digest; read again if a save replaced them."""
     while True:  # each further round needs a save that landed during the round before
-        record = _read_record(name)
-        path = run_dir(name) / record["model"]["file"]
+        record = _read_record(name, folder, from_class)
+        path = folder / record["model"]["file"]
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as error:
-            if _read_record(name) != record:
+            if _read_record(name, folder, from_class) != record:
                 continue  # a save replaced the run and deleted this model file: read the new one
-            raise _damaged(name, f"{path} cannot be read: {error.strerror or error}") from error
+            raise _damaged(name, f"{path} cannot be read: {error.strerror or error}", from_class) from error
         if digest != record["model"]["sha256"]:
-            raise _damaged(name, f"{path} does not match its SHA-256 digest in {RECORD}: it is corrupted")
+            damage = f"{path} does not match its SHA-256 digest in {RECORD}: it is corrupted"
+            raise _damaged(name, damage, from_class)
         return record, path
+
+
+def _check_image_format(name: str, record: dict[str, Any], from_class: bool) -> None:
+    """Raise ImageFormatMismatchError when the run was trained under another image_data_format."""
+    saved, current = record["image_data_format"], keras.backend.image_data_format()
+    if saved == current:
+        return
+    whose = "class's" if from_class else "saved"
+    fix = (
+        f"{_class_setting()}: ask your teacher to publish runs trained under {current}, or "
+        if from_class
+        else ""
+    ) + f"{_run_notebooks([name], f'again under {current}')} to train and save it afresh"
+    raise ImageFormatMismatchError(
+        f"The {whose} '{name}' run was trained with images in {saved} layout, but Keras now uses "
+        f"{current} (keras.backend.image_data_format()), so its layers expect images of another shape.\n"
+        f"{fix}, or set the format back first: keras.backend.set_image_data_format({saved!r}) "
+        "(or keras.json in ~/.keras)."
+    )
 
 
 def load_history(name: str) -> dict[str, Any]:
     """The saved record of a run, {'history': {metric: [per epoch]}, 'info': {...}}, for curves and facts."""
-    record = _read_record(name)
+    folder, from_class = _located(name)
+    record = _read_record(name, folder, from_class)
     return {"history": record["history"], "info": record["info"]}
 
 
 def load_model(name: str) -> keras.Model:
     """The trained model of a run, ready to predict (loaded without its optimizer)."""
-    record, path = _verified_run(name)
-    saved, current = record["image_data_format"], keras.backend.image_data_format()
-    if saved != current:
-        raise ImageFormatMismatchError(
-            f"The saved '{name}' run was trained with images in {saved} layout, but Keras now uses "
-            f"{current} (keras.backend.image_data_format()), so its layers expect images of another shape.\n"
-            f"{_run_notebooks([name], f'again under {current}')} to train and save it afresh, or set the "
-            f"format back first: keras.backend.set_image_data_format({saved!r}) (or keras.json in ~/.keras)."
-        )
+    folder, from_class = _located(name)
+    record, path = _verified_run(name, folder, from_class)
+    _check_image_format(name, record, from_class)
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:
         if not path.exists():  # a save replaced the run since the check
             return load_model(name)
-        raise _damaged(name, f"{path} cannot be loaded by Keras ({type(error).__name__}: {error})") from error
+        damage = f"{path} cannot be loaded by Keras ({type(error).__name__}: {error})"
+        raise _damaged(name, damage, from_class) from error
+
+
+def describe_run(name: str, record: dict[str, Any], folder: Path, from_class: bool) -> str:
+    """One line saying which run a notebook uses: whose, its mode and when it was saved."""
+    saved_at = record.get("saved_at")
+    if isinstance(saved_at, str):
+        when = datetime.fromisoformat(saved_at)
+    else:  # a record written before runs noted their time: the file's own time
+        when = datetime.fromtimestamp((folder / RECORD).stat().st_mtime, UTC)
+    mode = record["info"].get("mode", settings.mode())
+    facts = f"{mode} mode, saved {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if from_class:
+        return f"'{name}': the class's run ({facts}), from {folder.parent.parent}"
+    return f"'{name}': your own run ({facts})"
 
 
 def require_runs(*names: str) -> None:
-    """Check every named run is saved and whole before a notebook starts; else name each notebook to run."""
-    problems = []
+    """Check every named run is saved, whole and usable, and say which is used; else name what to run."""
+    problems, found = [], []
     for name in dict.fromkeys(names):
+        folder, from_class = _located(name)
         try:
-            _verified_run(name)
+            record, _ = _verified_run(name, folder, from_class)
         except RunNotReadyError as error:
+            if from_class and isinstance(error, DamagedRunError):
+                raise  # its message names MNIST_CLASS_RUNS and the fix, which a combined one would lose
             problems += error.problems
+            continue
+        _check_image_format(name, record, from_class)
+        found.append(describe_run(name, record, folder, from_class))
     if problems:
         raise _not_ready(problems)
+    print("Runs used:", *found, sep="\n  ")

@@ -6,8 +6,12 @@ MNIST_SERIES_MODE  full (default): the recipes' own epochs on all 60,000 images;
 MNIST_PRECISION    auto (default): bfloat16 mixed precision where the CPU has
                    native bfloat16 support, float32 elsewhere;
                    mixed_bfloat16 or float32 force one.
-MNIST_ARTIFACTS    folder for trained models and histories (default: artifacts/
-                   in the project's root).
+MNIST_ARTIFACTS    folder this user's trained models and histories are saved in
+                   (default: artifacts/ in the project's root in a clone of the
+                   repository, or in the working folder where helpers is an
+                   installed package, as in Colab).
+MNIST_CLASS_RUNS   a folder of runs a teacher published (make class-runs): the
+                   loaders use them where the user has no run of their own.
 MNIST_NPZ          an offline copy of mnist.npz (see helpers.data).
 """
 
@@ -23,6 +27,13 @@ PRECISIONS = ("auto", "mixed_bfloat16", "float32")
 SEED = 1
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_artifacts_root() -> Path:
+    """artifacts/ in the project's root in a clone, else in the working folder (an installed package)."""
+    if (PROJECT_ROOT / "notebooks").is_dir():
+        return PROJECT_ROOT / "artifacts"
+    return Path.cwd() / "artifacts"
 
 
 def _choice(variable: str, allowed: tuple[str, ...]) -> str:
@@ -50,7 +61,7 @@ def describe_artifacts_setting() -> str:
     value = os.environ.get("MNIST_ARTIFACTS")
     if value:
         return f"MNIST_ARTIFACTS is set to {value!r}"
-    return f"MNIST_ARTIFACTS is not set, so the default {PROJECT_ROOT / 'artifacts'} is used"
+    return f"MNIST_ARTIFACTS is not set, so the default {default_artifacts_root()} is used"
 
 
 def artifacts_dir() -> Path:
@@ -60,5 +71,11 @@ def artifacts_dir() -> Path:
     models a class trained in full.
     """
     base = os.environ.get("MNIST_ARTIFACTS")
-    root = Path(base).expanduser() if base else PROJECT_ROOT / "artifacts"
+    root = Path(base).expanduser() if base else default_artifacts_root()
     return root / mode()
+
+
+def class_runs_root() -> Path | None:
+    """The folder of the class's published runs (MNIST_CLASS_RUNS), or None when it is not set."""
+    value = os.environ.get("MNIST_CLASS_RUNS", "").strip()
+    return Path(value).expanduser() if value else None

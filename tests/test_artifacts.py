@@ -131,8 +131,8 @@ def test_a_loader_reads_again_when_a_save_replaces_the_run_meanwhile(
     old_file, newer = model_path(), tiny_model(2)
     real_read_record, first_read = artifacts._read_record, []
 
-    def read_then_another_kernel_saves(name: str) -> dict:
-        record = real_read_record(name)
+    def read_then_another_kernel_saves(name: str, *where: object) -> dict:
+        record = real_read_record(name, *where)
         if not first_read:  # between reading run.json and reading the model file it names
             first_read.append(record)
             artifacts.save_run("sequential", newer, run_history, {"run": "second"})
