@@ -14,6 +14,8 @@ import os
 import warnings
 from collections.abc import Iterator
 
+from helpers.threads import apply_cpu_budget
+
 
 @contextlib.contextmanager
 def _stderr_silenced() -> Iterator[None]:
@@ -33,12 +35,18 @@ def _stderr_silenced() -> Iterator[None]:
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow and Keras once, with their start-up noise turned off."""
+    """Import TensorFlow and Keras once, with their start-up noise turned off.
+
+    Then size TensorFlow's thread pools to the CPUs this process may use (helpers.threads).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _stderr_silenced(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import keras  # noqa: F401
         import tensorflow as tf
+
+    # Before TensorFlow runs any op: its thread pools can be sized only until then.
+    apply_cpu_budget()
 
     tf.get_logger().setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
