@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks class-runs lab lab-quick test test-fast benchmark seed-spread clean
+.PHONY: install series notebooks class-runs student-copies hub-install test-hub lab lab-quick test test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,11 @@ class-runs: install
 	@test -n "$(DEST)" || { echo "Say where to publish: make class-runs DEST=/srv/mnist-class" >&2; exit 2; }
 	$(BIN)/python scripts/publish_class_runs.py --dest "$(DEST)" $(if $(ARCHIVE),--archive "$(ARCHIVE)")
 
+## Hand-outs for a class that grades the exercises: the notebooks without solutions or outputs, in
+## build/students/; QUIZ_ANSWERS=remove leaves out the quiz answers too (default: keep).
+student-copies: install
+	$(BIN)/python scripts/student_copies.py --output-dir build/students --quiz-answers $(or $(QUIZ_ANSWERS),keep)
+
 # Jupyter refuses to start as root unless told to; containers and classroom VMs often run as root.
 # jupyter/lab-settings/overrides.json sets the series' JupyterLab defaults: no "Jupyter news?" pop-up
 # over the class's screen, and every cell of a notebook kept in the page (the browser tests rely on it).
@@ -58,13 +63,27 @@ lab-quick: install
 ## tagged nbval-check-output, by nbval's comparison with the committed outputs. Each notebook runs once.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests
+	$(BIN)/ruff format --check notebooks
+	$(BIN)/python -m pytest tests -m "not hub"
+
+## JupyterHub for a class (deploy/jupyterhub): the hub and nbgitpuller into .venv, the proxy with npm.
+hub-install: $(VENV)/.hub-installed
+
+$(VENV)/.hub-installed: $(VENV)/.installed deploy/jupyterhub/requirements.txt deploy/jupyterhub/package-lock.json
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r deploy/jupyterhub/requirements.txt
+	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
+	touch $@
+
+## A real JupyterHub on 127.0.0.1: three students at once run 05 to 07 in quick mode on the class's
+## runs (tests/hub; about N minutes on two cores). CI runs it after make test.
+test-hub: hub-install
+	$(BIN)/python -m pytest tests/hub -m hub
 
 ## The contributor's loop, under a minute: lint and the unit tests not marked slow (no training
 ## of real networks, no browser).
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests -m "not slow"
+	$(BIN)/python -m pytest tests -m "not slow and not hub"
 
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install
