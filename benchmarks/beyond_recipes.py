@@ -112,7 +112,7 @@ def train_step(
 
 
 def probabilities(model: object, split: PreparedSplit) -> np.ndarray:
-    """The model's ten probabilities for every image of `split`, in batches of 1,000."""
+    """The model's ten probabilities for every image of `split`, in batches of helpers.EVALUATION_BATCH."""
     import helpers
 
     return model.predict(helpers.batched_dataset(split, helpers.EVALUATION_BATCH), verbose=0)

@@ -49,7 +49,9 @@ def scale_pixels(images: np.ndarray) -> np.ndarray:
             f"expected uint8 pixels (0..255), got dtype {images.dtype}; "
             "scale the raw arrays from load_mnist() only once."
         )
-    return images.astype("float32") / 255.0
+    scaled = images.astype("float32")
+    scaled /= 255.0  # in place: one float32 copy of the images at a time, not two
+    return scaled
 
 
 def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
