@@ -5,13 +5,16 @@
     python scripts/run_series.py --in-place --only 08_beyond_the_recipes.ipynb   # one of them
 
 The mode comes from MNIST_SERIES_MODE (see helpers.settings); `make series` and
-`make notebooks` set it to full. Stops at the first notebook that fails.
+`make notebooks` set it to full. Stops at the first notebook that fails. After each
+notebook its kernel reports its peak resident memory (VmHWM), which is printed and,
+with --json, written with the notebook's time (benchmarks/kernel_memory.py reads it).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,8 +26,18 @@ from nbclient.exceptions import CellExecutionError
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def execute(path: Path, kernel_name: str) -> nbformat.NotebookNode:
+# Run after a notebook's last cell, in its kernel, then removed: the kernel's peak resident memory in MB.
+PEAK_MEMORY = (
+    "print(next(int(line.split()[1]) for line in open('/proc/self/status') "
+    "if line.startswith('VmHWM')) / 1024)"
+)
+
+
+def execute(path: Path, kernel_name: str) -> tuple[nbformat.NotebookNode, float | None]:
+    """The executed notebook, and its kernel's peak memory in MB (None where /proc is missing)."""
     notebook = nbformat.read(path, as_version=4)
+    probe = nbformat.v4.new_code_cell(PEAK_MEMORY if Path("/proc/self/status").exists() else "")
+    notebook.cells.append(probe)
     client = NotebookClient(
         notebook,
         kernel_name=kernel_name,
@@ -33,9 +46,11 @@ def execute(path: Path, kernel_name: str) -> nbformat.NotebookNode:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    notebook.cells.pop()
+    printed = "".join(output.get("text", "") for output in probe.outputs)
     for cell in notebook.cells:  # keep stored notebooks free of per-run timestamps
         cell.get("metadata", {}).pop("execution", None)
-    return notebook
+    return notebook, float(printed) if printed.strip() else None
 
 
 def main() -> int:
@@ -46,6 +61,7 @@ def main() -> int:
     where.add_argument("--output-dir", type=Path, help="write executed copies here")
     where.add_argument("--in-place", action="store_true", help="overwrite the notebooks with their outputs")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel to run them in")
+    parser.add_argument("--json", type=Path, help="write each notebook's seconds and kernel peak memory here")
     parser.add_argument(
         "--only",
         nargs="+",
@@ -65,12 +81,12 @@ def main() -> int:
         notebooks = [path for path in notebooks if path.name in args.only]
     if args.output_dir:
         args.output_dir.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, measured = time.perf_counter(), []
     for path in notebooks:
         began = time.perf_counter()
         print(f"{path.name} ...", end=" ", flush=True)
         try:
-            notebook = execute(path, args.kernel)
+            notebook, peak_mb = execute(path, args.kernel)
         except CellExecutionError as error:
             print("FAILED")
             print(error, file=sys.stderr)
@@ -79,10 +95,14 @@ def main() -> int:
         temporary = target.with_suffix(".ipynb.tmp")
         nbformat.write(notebook, temporary)
         temporary.replace(target)
-        print(f"{time.perf_counter() - began:.0f} s")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest kernel's
+        seconds = time.perf_counter() - began
+        print(f"{seconds:.0f} s" + (f", kernel peak {peak_mb:,.0f} MB" if peak_mb else ""))
+        measured.append({"notebook": path.name, "seconds": round(seconds, 1), "peak_mb": peak_mb})
     print(f"{len(notebooks)} notebooks ran in {time.perf_counter() - started:.0f} s.")
-    print(f"Peak memory of a notebook's kernel: {peak_mb:,.0f} MB.")
+    if args.json:
+        mode = os.environ.get("MNIST_SERIES_MODE", "full")
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"mode": mode, "notebooks": measured}, indent=2) + "\n")
     return 0
 
 
