@@ -75,7 +75,7 @@ $(VENV)/.hub-installed: $(VENV)/.installed deploy/jupyterhub/requirements.txt de
 	touch $@
 
 ## A real JupyterHub on 127.0.0.1: three students at once run 05 to 07 in quick mode on the class's
-## runs (tests/hub; about N minutes on two cores). CI runs it after make test.
+## runs (tests/hub; about 8 minutes on two cores). CI runs it after make test.
 test-hub: hub-install
 	$(BIN)/python -m pytest tests/hub -m hub
 
