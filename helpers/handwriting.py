@@ -3,8 +3,9 @@
 LeCun, Cortes and Burges describe how MNIST's digits were made
 (http://yann.lecun.com/exdb/mnist/): each digit was size-normalised to fit a 20 × 20
 box while keeping its aspect ratio, anti-aliased (which is why grey levels appear),
-and then centred in a 28 × 28 image by its centre of mass. A network trained on
-MNIST has only ever seen digits made that way, light ink on a black background.
+and then centred in a 28 × 28 image by its centre of mass. Each pixel says how much
+ink it holds, 0 for none (the background) up to full ink. A network trained on MNIST
+has only ever seen digits made that way.
 `preprocess` makes any drawing or photo look like one; `preprocess_steps` keeps every
 intermediate picture, so a notebook can show what each step does.
 """
@@ -41,6 +42,9 @@ WORKING_SIDE = 1000  # photos are shrunk to this longer side first: faster, and 
 NOISE_SIGMAS = 4.0  # grey levels this many noise-spreads above the background count as ink
 MIN_FLOOR = 0.02  # ... and at least this far above it
 MIN_CONTRAST = 0.15  # ink must stand out this much from the background, or there is no digit
+CLIP_SIGMAS = 3.0  # measuring the background: pixels this many spreads above its level are ink
+CLIP_ROUNDS = 20  # ... re-measured at most this often (it settles in a few)
+SPREAD_SAMPLES = 200_000  # pixels enough to measure it on: every n-th pixel of a large photo
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLES_INDEX = "samples.json"
@@ -143,14 +147,20 @@ def to_greyscale(image: Image.Image | np.ndarray) -> np.ndarray:
 
 
 def invert_if_light(grey: np.ndarray) -> np.ndarray:
-    """Make the ink light on a dark background, as in MNIST: invert when most of the picture is light."""
-    return 1.0 - grey if float(np.median(grey)) > 0.5 else grey.copy()
+    """Make the ink the high values, as in MNIST: invert when the ink is darker than the paper.
+
+    Most of a picture is paper, so its median grey level is the paper's, and the
+    ink pulls the mean away from it: below it for dark ink on paper, above it for
+    chalk on a board. The rule holds whatever the exposure: a photo of white paper
+    taken close is often mid-grey.
+    """
+    return 1.0 - grey if float(np.mean(grey)) < float(np.median(grey)) else grey.copy()
 
 
 def _background_level(ink: np.ndarray) -> np.ndarray:
-    """The background's brightness around each pixel: the darkest pixel nearby, smoothed.
+    """The background's level around each pixel: the lowest ink value nearby, smoothed.
 
-    Uneven light on a photo (a shadow, a brighter corner) makes the paper's grey level
+    Uneven light on a photo (a shadow, a brighter corner) makes the paper's level
     vary; subtracting this map takes it out. The minimum over 5 × 5 blocks, each a
     sixteenth of the picture wide, is background as long as no blob of ink covers such an area.
     """
@@ -169,11 +179,31 @@ def _background_level(ink: np.ndarray) -> np.ndarray:
     return np.minimum(np.asarray(level, dtype="float32"), ink)
 
 
+def _background_spread(flat: np.ndarray) -> tuple[float, float]:
+    """The background's grey level and noise spread (median and scaled MAD) in a flattened picture.
+
+    They are measured on the background only, found by sigma clipping: start from
+    the darker half of the pixels, then keep every pixel up to CLIP_SIGMAS spreads
+    above the level, until the set stops changing. A close-up whose strokes and
+    their blurred edges cover nearly half the picture has the same background
+    as one with a margin of paper, and a blank picture is all background.
+    """
+    values = flat.ravel()[:: max(1, flat.size // SPREAD_SAMPLES)]
+    background = values[values <= np.median(values)]
+    for _ in range(CLIP_ROUNDS):
+        level = float(np.median(background))
+        noise = 1.4826 * float(np.median(np.abs(background - level)))
+        kept = values[values <= level + CLIP_SIGMAS * noise]
+        if kept.size == background.size:
+            break
+        background = kept
+    return level, noise
+
+
 def remove_background(ink: np.ndarray) -> np.ndarray:
     """Set the background to exactly 0 and the strongest ink to 1, as in MNIST; fail if there is no ink."""
     flat = ink - _background_level(ink)
-    level = float(np.median(flat))
-    noise = 1.4826 * float(np.median(np.abs(flat - level)))  # the spread of the background's grey levels
+    level, noise = _background_spread(flat)
     floor = level + max(NOISE_SIGMAS * noise, MIN_FLOOR)
     peak = float(flat.max())
     if peak - floor < MIN_CONTRAST:
@@ -217,7 +247,7 @@ def scale_to_box(cropped: np.ndarray, box: int = BOX) -> np.ndarray:
 
 
 def centre_by_mass(scaled: np.ndarray, frame: int = FRAME) -> np.ndarray:
-    """Place the digit in a frame × frame black image so its centre of mass lands on MNIST's centre.
+    """Place the digit in an empty (all 0) frame × frame image, its centre of mass on MNIST's centre.
 
     Like MNIST, the shift is by whole pixels; the digit is kept inside the frame.
     """
@@ -234,7 +264,7 @@ def centre_by_mass(scaled: np.ndarray, frame: int = FRAME) -> np.ndarray:
 
 STEP_TITLES = {  # short captions for pictures of the steps
     "greyscale": "greyscale",
-    "inverted": "light on dark",
+    "inverted": "ink high",
     "background removed": "no background",
     "cropped": "cropped",
     "scaled": f"{BOX} px long",
@@ -259,7 +289,7 @@ def preprocess_steps(image: Image.Image | np.ndarray) -> dict[str, np.ndarray]:
 
 
 def preprocess(image: Image.Image | np.ndarray) -> np.ndarray:
-    """A drawing or photo as MNIST would have made it: 28 × 28 float32 in [0, 1], light ink on black."""
+    """A drawing or photo as MNIST would have made it: 28 × 28 float32 ink values, 0 paper to 1 full ink."""
     return preprocess_steps(image)["centred"]
 
 

@@ -9,7 +9,7 @@ import json
 import keras
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from helpers import handwriting, input_shape, settings
 from helpers.handwriting import HandwritingError
@@ -164,6 +164,68 @@ def test_strokes_render_as_drawn_on_the_pad():
     assert dot[50, 50] == 0 and dot[50, 60] == 255
 
 
+# --- Close-up photos: the strokes fill the frame ------------------------------------------------------
+
+
+def _close_up(digit: np.ndarray, fill: float, paper: float, seed: int, side: int = 360) -> np.ndarray:
+    """A photo taken close of a digit written dark on paper, its longer side `fill` of the frame.
+
+    The digit is enlarged smoothly (soft edges, as a camera's focus gives them),
+    widened a little and photographed (see _photographed).
+    """
+    rows, cols = np.flatnonzero(digit.max(axis=1)), np.flatnonzero(digit.max(axis=0))
+    ink = Image.fromarray(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    scale = fill * side / max(ink.size)
+    ink = ink.resize((round(ink.width * scale), round(ink.height * scale)), Image.Resampling.BICUBIC)
+    ink = np.asarray(ink.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.GaussianBlur(2))) / 255.0
+    frame = np.zeros((side, side))
+    top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+    frame[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
+    return _photographed(frame, paper, seed)
+
+
+def _photographed(ink: np.ndarray, paper: float, seed: int) -> np.ndarray:
+    """Ink (0 to 1) as a camera sees it, dark on paper of grey level `paper`, unevenly lit, with noise."""
+    down, right = np.mgrid[0 : ink.shape[0], 0 : ink.shape[1]] / max(ink.shape)
+    light = 1.0 - 0.25 * (down + right) / 2  # a quarter darker towards the bottom-right corner
+    noise = np.random.default_rng(seed).normal(0, 0.02, ink.shape)
+    grey = (paper * (1 - ink) + 0.12 * ink) * light + noise
+    return np.clip(grey * 255, 0, 255).round().astype(np.uint8)
+
+
+# (how much of the frame the digit's longer side fills, the paper's grey level): a close
+# photo of white paper is often mid-grey, darker than half
+CLOSE_UPS = [(0.95, 0.45), (0.9, 0.6), (0.85, 0.9), (0.95, 0.75), (0.8, 0.5)]
+
+
+def test_a_digit_that_fills_a_close_up_photo_is_read_as_with_a_margin(test_digits):
+    """Close-ups of one test digit of each kind come out near the digit itself, nearest to it of all ten."""
+    digits, labels = test_digits
+    chosen = [int(np.flatnonzero(labels == digit)[0]) for digit in range(10)]
+    originals = np.stack([handwriting.preprocess(digits[i]) for i in chosen])
+    for k, i in enumerate(chosen):
+        fill, paper = CLOSE_UPS[k % len(CLOSE_UPS)]
+        photo = _close_up(digits[i], fill, paper, seed=k)
+        steps = handwriting.preprocess_steps(photo)
+        assert np.allclose(steps["inverted"], 1 - steps["greyscale"]), f"{labels[i]}: dark ink not inverted"
+        difference = np.abs(steps["centred"] - originals).mean(axis=(1, 2))
+        assert difference[k] < 0.1, f"a {labels[i]} filling {fill:.0%} on paper {paper}: {difference[k]:.3f}"
+        nearest = int(np.argmin(difference))
+        assert nearest == k, f"a {labels[i]} comes out nearest the {labels[chosen[nearest]]}"
+
+
+@pytest.mark.slow
+def test_close_up_photos_of_test_digits_are_read_as_well_as_the_digits(test_digits, small_model):
+    """A trained network reads 300 close-up photos of test digits about as well as the digits themselves."""
+    digits, labels = test_digits[0][:300], test_digits[1][:300]
+    photos = [
+        _close_up(digit, *CLOSE_UPS[i % len(CLOSE_UPS)], seed=i, side=200) for i, digit in enumerate(digits)
+    ]
+    back = np.stack([handwriting.preprocess(photo) for photo in photos])
+    before, after = _accuracy(small_model, digits / 255.0, labels), _accuracy(small_model, back, labels)
+    assert after >= before - 0.03, f"close-ups: accuracy {after:.3f}, the digits themselves {before:.3f}"
+
+
 # --- Bad input ---------------------------------------------------------------------------------------
 
 
@@ -180,6 +242,8 @@ def _png(image: Image.Image) -> bytes:
         (np.zeros((200, 300), dtype=np.uint8), "No digit found"),  # all black
         (np.full((5, 5, 3), 128, dtype=np.uint8), "No digit found"),  # one grey
         (np.random.default_rng(0).integers(120, 136, (100, 100)).astype(np.uint8), "No digit found"),
+        (_photographed(np.zeros((300, 400)), 0.45, seed=0), "No digit found"),  # a close photo of paper
+        (_photographed(np.zeros((300, 400)), 0.9, seed=1), "No digit found"),
     ],
 )
 def test_a_picture_without_ink_is_refused(picture, words):
