@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +17,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 BENCHMARK = BENCHMARKS / "bench_training.py"
 SEED_SPREAD = BENCHMARKS / "seed_spread.py"
 BEYOND = BENCHMARKS / "beyond_recipes.py"
+THREAD_CAP = BENCHMARKS / "thread_cap.py"
 
 pytestmark = pytest.mark.slow
 
@@ -120,3 +123,27 @@ def test_short_beyond_study_scores_only_the_final_models_on_the_test_set(tmp_pat
 def test_beyond_study_refuses_unknown_steps(run_script):
     done = run_script(BEYOND, "--steps", "dropconnect")
     assert done.returncode == 2 and "unknown steps ['dropconnect']" in done.stderr
+
+
+def test_short_thread_cap_runs_both_ways_inside_a_real_cgroup(tmp_path):
+    """A separate process: the script makes a cgroup, and its children join it before Python starts."""
+    report_path = tmp_path / "thread_cap.json"
+    environ = {key: value for key, value in os.environ.items() if key != "MNIST_THREADS"}
+    command = [sys.executable, str(THREAD_CAP), "--short", "--json", str(report_path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=environ, timeout=300, check=False)
+    if done.returncode == 1 and "Nothing was measured." in done.stderr:
+        pytest.skip(f"no cgroup with a CPU quota can be made here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["short"] is True and report["quota_cpus"] == 1.0 and report["epochs"] == 1
+    runs = {run["way"]: run for run in report["runs"]}
+    cores = os.cpu_count()
+    assert (runs["capped"]["intra_op_threads"], runs["capped"]["inter_op_threads"]) == (1, 1)
+    assert (runs["uncapped"]["intra_op_threads"], runs["uncapped"]["inter_op_threads"]) == (cores, cores)
+    assert runs["uncapped"]["budget"] == f"set by MNIST_THREADS={cores}"
+    quota_reason = runs["capped"]["budget"]
+    assert quota_reason.startswith("the cgroup quota of 1 CPU (") and runs["uncapped"]["periods"] > 0
+    assert runs["uncapped"]["budget_without_override"] == quota_reason  # both ran inside the quota
+    cgroup_folder = Path(quota_reason.partition("(")[2].rpartition("/")[0])
+    assert not cgroup_folder.exists()  # removed at the end
+    assert report["table"] in done.stdout and "| float32 | capped | 1/1 |" in report["table"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -220,3 +221,101 @@ def test_a_bad_mnist_threads_stops_the_import_with_its_fix():
     done = run_python("import helpers", MNIST_THREADS="many")
     assert done.returncode != 0
     assert "MNIST_THREADS='many' is not a valid setting" in done.stderr
+
+
+# benchmarks/thread_cap.py: its parts that need neither root nor TensorFlow.
+
+
+@pytest.fixture
+def thread_cap(monkeypatch):
+    """The benchmark script as a module (it imports benchmarks/reporting.py from beside itself)."""
+    benchmarks = PROJECT_ROOT / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    spec = importlib.util.spec_from_file_location("benchmark_thread_cap", benchmarks / "thread_cap.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_finds_the_cpu_controller_of_each_layout(tmp_path, thread_cap):
+    write(tmp_path / "v1" / "cpu,cpuacct" / "cpu.cfs_quota_us", "-1\n")
+    write(tmp_path / "v2" / "cgroup.controllers", "cpuset cpu io memory\n")
+    write(tmp_path / "v2-no-cpu" / "cgroup.controllers", "io memory\n")
+    assert thread_cap.cpu_controller(tmp_path / "v1") == (1, tmp_path / "v1" / "cpu,cpuacct")
+    assert thread_cap.cpu_controller(tmp_path / "v2") == (2, tmp_path / "v2")
+    with pytest.raises(thread_cap.CgroupError, match="no cgroup CPU controller"):
+        thread_cap.cpu_controller(tmp_path / "v2-no-cpu")
+
+
+def test_benchmark_writes_the_quota_each_version_reads(tmp_path, thread_cap):
+    write(tmp_path / "v1" / "cpu" / "cpu.cfs_quota_us", "-1\n")
+    made = thread_cap.create_cgroup(tmp_path / "v1", 1.5, "bench")
+    assert made == (1, tmp_path / "v1" / "cpu" / "bench")
+    assert (made.path / "cpu.shares").read_text() == str(1024 * thread_cap.WEIGHT_FACTOR)
+    assert (
+        v1_quota_cpus(
+            (made.path / "cpu.cfs_quota_us").read_text(), (made.path / "cpu.cfs_period_us").read_text()
+        )
+        == 1.5
+    )
+    write(tmp_path / "v2" / "cgroup.controllers", "cpu\n")
+    made = thread_cap.create_cgroup(tmp_path / "v2", 0.5, "bench")
+    assert v2_max_cpus((made.path / "cpu.max").read_text()) == 0.5
+    assert (tmp_path / "v2" / "cgroup.subtree_control").read_text() == "+cpu"
+
+
+def test_benchmark_refuses_when_it_cannot_make_the_cgroup(tmp_path, thread_cap, capsys):
+    existing = tmp_path / "v1" / "cpu" / "taken"
+    write(existing / "keep", "")
+    write(tmp_path / "v1" / "cpu" / "cpu.cfs_quota_us", "-1\n")
+    with pytest.raises(thread_cap.CgroupError, match="cannot create a cgroup"):
+        thread_cap.create_cgroup(tmp_path / "v1", 1, "taken")
+    assert (existing / "keep").exists()  # a folder it did not make is left alone
+    assert thread_cap.main(["--cgroup-root", str(tmp_path / "empty")]) == 1
+    stderr = capsys.readouterr().err
+    assert "no cgroup CPU controller under" in stderr and "Nothing was measured." in stderr
+
+
+def test_benchmark_counts_throttling_from_cpu_stat(thread_cap):
+    v1_before = thread_cap.parse_cpu_stat("nr_periods 10\nnr_throttled 2\nthrottled_time 500000000\n")
+    v1_after = thread_cap.parse_cpu_stat("nr_periods 110\nnr_throttled 42\nthrottled_time 4500000000\n")
+    assert thread_cap.throttling(v1_before, v1_after) == {
+        "periods": 100,
+        "throttled_periods": 40,
+        "throttled_seconds": 4.0,
+    }
+    v2_after = thread_cap.parse_cpu_stat(
+        "usage_usec 9\nnr_periods 50\nnr_throttled 5\nthrottled_usec 2500000\n"
+    )
+    assert thread_cap.throttling({}, v2_after)["throttled_seconds"] == 2.5
+
+
+def test_benchmark_summary_takes_medians_per_precision_and_way(thread_cap):
+    def run(way: str, seconds: float, threads: int) -> dict:
+        return {
+            "precision": "float32",
+            "way": way,
+            "intra_op_threads": threads,
+            "inter_op_threads": threads,
+            "seconds_per_epoch": seconds,
+            "cpu_seconds": 50.0,
+            "throttled_periods": 3,
+            "periods": 9,
+            "budget": "the cgroup quota",
+        }
+
+    runs = [
+        run("uncapped", 30.0, 2),
+        run("capped", 20.0, 1),
+        run("uncapped", 34.0, 2),
+        run("capped", 22.0, 1),
+    ]
+    rows = thread_cap.summarise(runs)
+    assert [(r["way"], r["threads"], r["seconds_per_epoch"], r["runs"]) for r in rows] == [
+        ("uncapped", "2/2", 32.0, [30.0, 34.0]),
+        ("capped", "1/1", 21.0, [20.0, 22.0]),
+    ]
+    assert "| float32 | capped | 1/1 | 21.0 | 20.0, 22.0 | 50 | 3 of 9 periods |" in thread_cap.table(rows)
+    thread_cap.check_runs(runs, 1.0)
+    with pytest.raises(RuntimeError, match="capped run got 1 threads, not 2"):
+        thread_cap.check_runs(runs, 1.5)  # a 1.5 CPU quota gives 2 threads
