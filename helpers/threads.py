@@ -110,6 +110,7 @@ def _up_to_mount(mount: Path, path: str) -> list[Path]:
 
 
 def _read(path: Path) -> str | None:
+    """A cgroup file's text, or None where it is missing or unreadable (no such controller here)."""
     try:
         return path.read_text()
     except OSError:
@@ -160,6 +161,7 @@ def requested_threads(environ: Mapping[str, str] | None = None) -> int | None:
 
 
 def _cpus(count: float) -> str:
+    """A count of CPUs in words, for the reason a budget gives."""
     return f"{count:g} CPU" + ("" if count == 1 else "s")
 
 

@@ -178,6 +178,22 @@ def test_the_budget_was_applied_when_helpers_was_imported():
         assert applied.threads <= len(os.sched_getaffinity(0))
 
 
+def test_a_budget_that_comes_too_late_keeps_tensorflows_pools_and_says_so(monkeypatch):
+    import tensorflow as tf
+
+    (tf.constant(1) + 1).numpy()  # TensorFlow has run: its pools are fixed from now on
+    before = threads.applied_budget()
+    pools = tf.config.threading.get_intra_op_parallelism_threads()
+    monkeypatch.setenv("MNIST_THREADS", str(pools + 3))
+    try:
+        with pytest.warns(RuntimeWarning, match="import helpers first"):
+            late = threads.apply_cpu_budget()
+    finally:
+        threads._applied[:] = [before]
+    assert late.threads == pools and f"instead of {pools + 3}" in late.reason
+    assert tf.config.threading.get_intra_op_parallelism_threads() == pools
+
+
 def run_python(code: str, *prefix: str, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k != "MNIST_THREADS"} | env
     return subprocess.run(
