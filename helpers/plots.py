@@ -22,7 +22,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextPath
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from helpers import handwriting
 from helpers.preprocess import NUM_CLASSES
@@ -174,8 +174,18 @@ def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
 
 
 @_projector_figure
-def plot_history(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
-    """Loss above accuracy per epoch, training (solid) and validation (dashed), per model."""
+def plot_history(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    held_out: str = "validation",
+    *,
+    log_loss: bool = False,
+) -> Figure:
+    """Loss above accuracy per epoch, training (solid) and held-out (dashed), per model.
+
+    `held_out` names the images the dashed curves were measured on ("validation",
+    or "test" for the recipes, which watched the test set) in the legend. With
+    `log_loss` the loss axis is logarithmic, ticked at 1, 2 and 5 times powers of ten.
+    """
     fig, (loss_ax, acc_ax) = plt.subplots(2, 1, figsize=(MAX_FIGURE_WIDTH, 6.6), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for (name, history), color in zip(histories.items(), colors, strict=False):
@@ -189,10 +199,15 @@ def plot_history(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> Figu
                 ls="--",
                 marker="s",
                 ms=4,
-                label=f"{name}: validation",
+                label=f"{name}: {held_out}",
             )
     loss_ax.set_title("Loss (lower is better)")
-    loss_ax.set_ylabel("cross-entropy")
+    loss_ax.set_ylabel("cross-entropy (log scale)" if log_loss else "cross-entropy")
+    if log_loss:
+        loss_ax.set_yscale("log")
+        loss_ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        loss_ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        loss_ax.yaxis.set_minor_formatter(NullFormatter())
     acc_ax.set_title("Accuracy (higher is better)")
     acc_ax.set_ylabel("share right")
     for ax in (loss_ax, acc_ax):
@@ -229,37 +244,49 @@ def plot_confusion_matrix(counts: np.ndarray, title: str) -> Figure:
 
 
 @_projector_figure
-def plot_accuracy_per_digit(accuracies: Mapping[str, np.ndarray]) -> Figure:
-    """Grouped bars: each model's accuracy on each digit, zoomed in on the top of the scale."""
+def plot_mistakes_per_digit(confusions: Mapping[str, np.ndarray]) -> Figure:
+    """Grouped bars from 0: each model's share of each digit's images read wrong, ± its standard error.
+
+    The whiskers are the binomial standard error sqrt(p (1 - p) / n) of a share p
+    measured on n images: gaps between bars much smaller than two whiskers are noise.
+    """
     digits = np.arange(NUM_CLASSES)
-    width = 0.8 / len(accuracies)
+    width = 0.8 / len(confusions)
     fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH, 3.8), layout="constrained")
-    lowest = 1.0
-    for i, (name, accuracy) in enumerate(accuracies.items()):
-        ax.bar(digits + (i - (len(accuracies) - 1) / 2) * width, accuracy, width=width, label=name)
-        lowest = min(lowest, float(np.min(accuracy)))
-    ax.set_ylim(max(0.0, lowest - 0.02), 1.0)
+    for i, (name, counts) in enumerate(confusions.items()):
+        images = counts.sum(axis=1)
+        wrong = 1 - np.diag(counts) / images
+        error = np.sqrt(wrong * (1 - wrong) / images)
+        offset = (i - (len(confusions) - 1) / 2) * width
+        ax.bar(digits + offset, 100 * wrong, width=width, label=name)
+        ax.errorbar(digits + offset, 100 * wrong, yerr=100 * error, fmt="none", ecolor="black", capsize=2)
+    ax.set_ylim(bottom=0)
     ax.set_xticks(digits)
     ax.set_xlabel("true digit")
-    ax.set_ylabel("accuracy")
-    fig.suptitle("Accuracy on each digit of the test set")
+    ax.set_ylabel("% read wrong")
+    fig.suptitle("Mistakes on each digit of the test set")
     ax.grid(axis="y", alpha=0.3)
-    _legend_above(ax, columns=min(len(accuracies), 3))
+    _legend_above(ax, columns=min(len(confusions), 3))
     return fig
 
 
 # --- Pictures of a student's own digits (notebook 07) ---------------------------------------------
 
 
-def _show_picture(ax: Axes, picture: np.ndarray, title: str, caption: str | None = None) -> None:
-    """A picture with its grey levels as they are (0 black), or in colour; a title above, a caption below.
+def _show_picture(
+    ax: Axes, picture: np.ndarray, title: str, caption: str | None = None, *, ink: bool = True
+) -> None:
+    """A picture with a title above and a caption below.
 
-    Unlike show_digits' "gray_r", "gray" keeps dark ink dark, so an unprocessed photo looks as taken.
+    With `ink`, its grey levels are ink (0 paper, 1 or 255 full ink) and are drawn
+    as show_digits draws digits, dark on white ("gray_r"). Otherwise it is shown
+    as taken: grey levels as brightness (0 black, "gray"), or in colour.
     """
     picture = np.asarray(picture)
     if picture.ndim == 2:
         top = 255 if picture.dtype == np.uint8 else 1
-        ax.imshow(picture, cmap="gray", vmin=0, vmax=top, interpolation="nearest")
+        cmap = "gray_r" if ink else "gray"
+        ax.imshow(picture, cmap=cmap, vmin=0, vmax=top, interpolation="nearest")
     else:
         ax.imshow(picture, interpolation="antialiased")
     ax.set_title(title, fontsize=DIGIT_TITLE_SIZE)
@@ -270,8 +297,14 @@ def _show_picture(ax: Axes, picture: np.ndarray, title: str, caption: str | None
 
 
 @_projector_figure
-def gallery(pictures: Sequence[np.ndarray], titles: Sequence[str], columns: int = 5) -> Figure:
-    """Pictures in a grid, each with a title of one or two lines; grey levels shown as they are."""
+def gallery(
+    pictures: Sequence[np.ndarray], titles: Sequence[str], columns: int = 5, *, ink: bool = True
+) -> Figure:
+    """Pictures in a grid, each with a title of one or two lines.
+
+    `ink=True`: grey levels are ink, drawn dark on white like every digit in the
+    series; `ink=False`: pictures as taken (a photo, a drawing as the pad shows it).
+    """
     if len(pictures) != len(titles) or not pictures:
         raise ValueError(f"{len(pictures)} pictures and {len(titles)} titles: give one title per picture.")
     rows = -(-len(pictures) // columns)
@@ -283,7 +316,7 @@ def gallery(pictures: Sequence[np.ndarray], titles: Sequence[str], columns: int 
         ax.axis("off")
     for ax, picture, title in zip(axes.flat, pictures, titles, strict=False):
         ax.axis("on")
-        _show_picture(ax, picture, title)
+        _show_picture(ax, picture, title, ink=ink)
     return fig
 
 
@@ -294,7 +327,8 @@ def steps_figure(
 ) -> Figure:
     """The preprocessing steps, three to a row, with each network's probabilities below if given.
 
-    Grey levels are shown as they are (0 black, 1 white), so the inversion shows.
+    The first step, the greyscale picture, is shown as taken (0 black); every step
+    after it holds ink values and is drawn dark on white, as the series draws digits.
     """
     rows = -(-len(steps) // 3)
     heights = [1.0] * rows + ([1.1] if probabilities else [])
@@ -303,7 +337,8 @@ def steps_figure(
     for index, (name, picture) in enumerate(steps.items()):
         height, width = picture.shape
         title = f"{index + 1}. {handwriting.STEP_TITLES.get(name, name)}"
-        _show_picture(fig.add_subplot(grid[index // 3, index % 3]), picture, title, f"{width} × {height}")
+        ax = fig.add_subplot(grid[index // 3, index % 3])
+        _show_picture(ax, picture, title, f"{width} × {height}", ink=name != "greyscale")
     if probabilities:
         ax = fig.add_subplot(grid[rows, :])
         digits = np.arange(NUM_CLASSES)

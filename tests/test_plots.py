@@ -69,8 +69,8 @@ def readings() -> dict[str, np.ndarray]:
 def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], Figure]]:
     """One call of each public figure function, with the arguments the notebooks give it."""
     labels = real_arrays["y_train"], real_arrays["y_test"]
-    accuracy = {"Sequential": np.linspace(0.97, 1.0, 10), "functional": np.linspace(1.0, 0.975, 10)}
     confusion = np.diag(np.bincount(labels[1], minlength=10)) + np.ones((10, 10), dtype=int)
+    confusions = {"Sequential": confusion, "functional": confusion + np.eye(10, dtype=int)[::-1] * 5}
     return {
         "mistake gallery": lambda: plots.show_digits(
             digits(20), MISTAKE_TITLES, suptitle="most confident mistakes"
@@ -82,10 +82,11 @@ def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], F
         "class counts": lambda: plots.plot_class_counts(*labels),
         "pixel histograms": lambda: plots.plot_pixel_histograms(digits(50), digits(50) / 255),
         "history": lambda: plots.plot_history({"Sequential": history(0), "functional": history(0.01)}),
+        "history, log loss": lambda: plots.plot_history({"no dropout": history(0)}, log_loss=True),
         "confusion matrix": lambda: plots.plot_confusion_matrix(
             confusion, "Sequential network: true vs predicted"
         ),
-        "accuracy per digit": lambda: plots.plot_accuracy_per_digit(accuracy),
+        "mistakes per digit": lambda: plots.plot_mistakes_per_digit(confusions),
         "own digits gallery": lambda: plots.gallery(
             list(digits(6)), [f"photo-{i}\nread as {i}" for i in range(6)], columns=5
         ),
@@ -197,7 +198,7 @@ def test_show_digits_keeps_its_signature_and_checks():
         plots.show_digits(digits(2), ["a", "b"], columns=0)
 
 
-@pytest.mark.parametrize("name", ["class counts", "accuracy per digit"])
+@pytest.mark.parametrize("name", ["class counts", "mistakes per digit"])
 def test_bar_chart_legends_cover_no_bar(real_arrays, name):
     """The legend sits where it hides none of the bars."""
     fig = every_figure(real_arrays)[name]()
@@ -222,20 +223,49 @@ def test_history_legend_covers_no_curve():
         assert overlap_area(extent(legend, fig), ax.get_window_extent(fig.canvas.get_renderer())) == 0
 
 
-def test_gallery_shows_grey_levels_as_they_are_with_one_title_each():
-    """Black stays black (unlike show_digits' reversed scale), empty cells are hidden, titles must match."""
+def test_gallery_draws_ink_dark_on_white_and_photos_as_taken_with_one_title_each():
+    """Ink values as show_digits draws them, photos as taken; empty cells are hidden, titles must match."""
     pictures = [np.zeros((28, 28), dtype=np.uint8), np.ones((28, 28), dtype="float32"), np.zeros((9, 6, 3))]
-    fig = plots.gallery(pictures, ["black", "white", "colour"], columns=2)
+    fig = plots.gallery(pictures, ["paper", "ink", "colour"], columns=2)
     shown = [ax for ax in fig.axes if ax.axison]
-    assert [ax.get_title() for ax in shown] == ["black", "white", "colour"]
+    assert [ax.get_title() for ax in shown] == ["paper", "ink", "colour"]
     assert len(fig.axes) == 4 and not fig.axes[3].axison  # a 2 × 2 grid, its last cell empty
-    black, white, colour = (ax.images[0] for ax in shown)
-    assert black.get_cmap().name == "gray" and black.get_clim() == (0, 255)
-    assert white.get_clim() == (0, 1) and colour.get_array().shape == (9, 6, 3)
+    paper, ink, colour = (ax.images[0] for ax in shown)
+    assert paper.get_cmap().name == "gray_r" and paper.get_clim() == (0, 255)
+    assert ink.get_clim() == (0, 1) and colour.get_array().shape == (9, 6, 3)
+    taken = plots.gallery(pictures[:1], ["a photo"], ink=False).axes[0].images[0]
+    assert taken.get_cmap().name == "gray" and taken.get_clim() == (0, 255)
     with pytest.raises(ValueError, match="one title per picture"):
         plots.gallery(pictures, ["black"])
     with pytest.raises(ValueError, match="one title per picture"):
         plots.gallery([], [])
+
+
+def test_mistakes_per_digit_start_at_zero_with_binomial_standard_errors():
+    """Each bar is the share of a digit's images read wrong, in %, on an axis from 0, ± sqrt(p(1-p)/n)."""
+    counts = np.diag(np.full(10, 990)) + 10 * np.eye(10, k=1, dtype=int) + 10 * np.eye(10, k=-9, dtype=int)
+    counts[4, 9] = 40  # the 4s: 50 of 1,040 wrong
+    fig = plots.plot_mistakes_per_digit({"Sequential": counts})
+    (ax,) = fig.axes
+    assert ax.get_ylim()[0] == 0 and ax.get_ylabel() == "% read wrong"
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights[4] == pytest.approx(100 * 50 / 1040) and heights[0] == pytest.approx(1.0)
+    (whiskers,) = [c for c in ax.containers if not hasattr(c, "patches")]
+    low, high = whiskers.lines[2][0].get_segments()[4][:, 1]
+    assert (high - low) / 2 == pytest.approx(100 * np.sqrt(50 / 1040 * 990 / 1040 / 1040))
+
+
+def test_history_names_the_held_out_images_and_can_show_the_loss_on_a_log_axis():
+    """The dashed curves are labelled with what they were measured on; log ticks read as plain numbers."""
+    fig = plots.plot_history({"Sequential": history(0)}, held_out="test", log_loss=True)
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert labels == ["Sequential: training", "Sequential: test"]
+    loss_ax, accuracy_ax = fig.axes
+    assert loss_ax.get_yscale() == "log" and accuracy_ax.get_yscale() == "linear"
+    fig.canvas.draw()
+    ticks = {text.get_text() for text in loss_ax.get_yticklabels() if text.get_text()}
+    assert ticks and all(float(tick) > 0 for tick in ticks), ticks  # "0.05", not "5 × 10^-2"
+    assert plots.plot_history({"Sequential": history(0)}).axes[0].get_yscale() == "linear"
 
 
 def test_steps_figure_numbers_each_step_and_names_what_each_network_reads():
@@ -250,6 +280,8 @@ def test_steps_figure_numbers_each_step_and_names_what_each_network_reads():
     assert legend == ["Sequential reads 1", "functional reads 7"]
     assert len(bars.patches) == 20 and bars.get_ylim() == (0, 1)
     assert len(plots.steps_figure(steps).axes) == len(steps)  # no bars without probabilities
+    maps = [ax.images[0].get_cmap().name for ax in pictures]
+    assert maps == ["gray"] + ["gray_r"] * (len(steps) - 1)  # the photo as taken, then ink dark on white
 
 
 def test_figure_png_gives_the_png_and_closes_the_figure():
