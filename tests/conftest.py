@@ -23,7 +23,7 @@ from lab_session import WALKTHROUGH, WALKTHROUGH_FIXTURES, Walkthrough  # noqa: 
 import helpers  # noqa: E402  (imports TensorFlow quietly, before any test module does)
 from helpers import data  # noqa: E402
 
-SETTINGS = ("MNIST_SERIES_MODE", "MNIST_PRECISION", "MNIST_ARTIFACTS", "MNIST_CLASS_RUNS")
+SETTINGS = ("MNIST_SERIES_MODE", "MNIST_PRECISION", "MNIST_ARTIFACTS", "MNIST_CLASS_RUNS", "MNIST_THREADS")
 ADVANCE_EVERY_S = 2.0  # how often, at most, the walkthrough looks at its notebooks between tests
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from hub_session import PROJECT_ROOT, Hub, NotebookRun
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.hub, pytest.mark.slow]  # make test-hub runs it; make test leaves it out
 
 STUDENTS = ["ada", "grace", "alan"]
 NOTEBOOKS = [
