@@ -132,10 +132,10 @@ def _located(name: str) -> tuple[Path, bool]:
     if root is None or (own / RECORD).exists():
         return own, False
     mode = settings.mode()
+    if not root.is_dir():
+        problem = "that is a file, not a folder" if root.exists() else "there is no such folder"
+        raise _class_error(name, problem)
     try:
-        if not root.is_dir():
-            problem = "that is a file, not a folder" if root.exists() else "there is no such folder"
-            raise _class_error(name, problem)
         modes = sorted(
             entry.name for entry in root.iterdir() if entry.name in settings.MODES and entry.is_dir()
         )
