@@ -132,15 +132,14 @@ def _located(name: str) -> tuple[Path, bool]:
     if root is None or (own / RECORD).exists():
         return own, False
     mode = settings.mode()
-    if not root.is_dir():
-        problem = "that is a file, not a folder" if root.exists() else "there is no such folder"
-        raise _class_error(name, problem)
     try:
-        modes = sorted(
-            entry.name for entry in root.iterdir() if entry.name in settings.MODES and entry.is_dir()
-        )
+        is_folder, exists = root.is_dir(), root.exists()
+        entries = root.iterdir() if is_folder else []
+        modes = sorted(entry.name for entry in entries if entry.name in settings.MODES and entry.is_dir())
     except OSError as error:
         raise _class_error(name, f"the folder cannot be read ({error.strerror or error})") from error
+    if not is_folder:
+        raise _class_error(name, "that is a file, not a folder" if exists else "there is no such folder")
     if mode not in modes:
         if not modes:
             raise _class_error(name, f"it holds no runs; `make class-runs` writes {root}/<mode>/<run>/")
