@@ -99,7 +99,8 @@ function render({ model, el }) {
     const context = small.getContext("2d");
     const image = context.createImageData(28, 28);
     for (let i = 0; i < 28 * 28; i++) {
-      const level = grey.length === 28 * 28 ? grey[i] : 0;
+      const ink = grey.length === 28 * 28 ? grey[i] : 0;
+      const level = 255 - ink; // ink dark on white, as the notebooks draw digits
       image.data.set([level, level, level, 255], 4 * i);
     }
     context.putImageData(image, 0, 0);
