@@ -234,22 +234,26 @@ def crop_to_ink(clean: np.ndarray) -> np.ndarray:
 
 
 def scale_to_box(cropped: np.ndarray, box: int = BOX) -> np.ndarray:
-    """Resize so the longer side is `box` pixels, keeping the aspect ratio, anti-aliased (Lanczos).
+    """Resize so the longer side is `box` pixels, aspect ratio kept, smoothly.
 
-    The strongest ink is then set back to 1: shrinking a thin stroke a lot spreads it into grey.
+    The filter is Lanczos, anti-aliased. The strongest ink is then set back
+    to 1: shrinking a thin stroke a lot spreads it into grey.
     """
     rows, cols = cropped.shape
     scale = box / max(rows, cols)
-    size = (max(1, round(cols * scale)), max(1, round(rows * scale)))  # PIL wants (width, height)
-    resized = Image.fromarray(cropped.astype("float32"), mode="F").resize(size, Image.Resampling.LANCZOS)
+    # PIL wants (width, height)
+    size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
+    picture = Image.fromarray(cropped.astype("float32"), mode="F")
+    resized = picture.resize(size, Image.Resampling.LANCZOS)
     scaled = np.clip(np.asarray(resized, dtype="float32"), 0.0, 1.0)
     return scaled / scaled.max() if scaled.max() > 0 else scaled
 
 
 def centre_by_mass(scaled: np.ndarray, frame: int = FRAME) -> np.ndarray:
-    """Place the digit in an empty (all 0) frame × frame image, its centre of mass on MNIST's centre.
+    """Place the digit in an all-0 square frame, its centre of mass on CENTRE.
 
-    Like MNIST, the shift is by whole pixels; the digit is kept inside the frame.
+    Like MNIST, the shift is by whole pixels; the digit is kept inside the
+    frame.
     """
     rows, cols = scaled.shape
     mass = float(scaled.sum())
@@ -273,11 +277,13 @@ STEP_TITLES = {  # short captions for pictures of the steps
 
 
 def preprocess_steps(image: Image.Image | np.ndarray) -> dict[str, np.ndarray]:
-    """Every step from a drawing or photo to an MNIST-style digit, in order, as float32 pictures in [0, 1].
+    """Every step from a drawing or photo to an MNIST-style digit, in order.
 
-    Keys: 'greyscale', 'inverted', 'background removed', 'cropped', 'scaled', 'centred'
-    (STEP_TITLES has a short caption for each). Raises HandwritingError, with a message for
-    the student, when there is no digit to find.
+    Each is a float32 picture in [0, 1]. Keys: 'greyscale', 'inverted',
+    'background removed', 'cropped', 'scaled', 'centred' (STEP_TITLES has a
+    short caption for each; notebook 07 shows this source, so it is kept to
+    79 columns). Raises HandwritingError, with a message for the student,
+    when there is no digit to find.
     """
     steps = {"greyscale": to_greyscale(image)}
     steps["inverted"] = invert_if_light(steps["greyscale"])
