@@ -53,6 +53,13 @@ def execute(path: Path, kernel_name: str) -> tuple[nbformat.NotebookNode, float 
     return notebook, float(printed) if printed.strip() else None
 
 
+def write_report(path: Path, measured: list[dict]) -> None:
+    """The --json report: the mode and, per notebook run so far, its seconds and kernel peak in MB."""
+    mode = os.environ.get("MNIST_SERIES_MODE", "full")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"mode": mode, "notebooks": measured}, indent=2) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -88,7 +95,7 @@ def main() -> int:
         try:
             notebook, peak_mb = execute(path, args.kernel)
         except CellExecutionError as error:
-            print("FAILED")
+            print("FAILED")  # the --json report keeps the notebooks before this one
             print(error, file=sys.stderr)
             return 1
         target = path if args.in_place else args.output_dir / path.name
@@ -98,11 +105,9 @@ def main() -> int:
         seconds = time.perf_counter() - began
         print(f"{seconds:.0f} s" + (f", kernel peak {peak_mb:,.0f} MB" if peak_mb else ""))
         measured.append({"notebook": path.name, "seconds": round(seconds, 1), "peak_mb": peak_mb})
+        if args.json:  # after every notebook, so a failure later keeps what was measured
+            write_report(args.json, measured)
     print(f"{len(notebooks)} notebooks ran in {time.perf_counter() - started:.0f} s.")
-    if args.json:
-        mode = os.environ.get("MNIST_SERIES_MODE", "full")
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"mode": mode, "notebooks": measured}, indent=2) + "\n")
     return 0
 
 
