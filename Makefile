@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks class-runs student-copies hub-install test-hub lab lab-quick test test-fast benchmark seed-spread clean
+.PHONY: install series notebooks class-runs student-copies hub-install test-deploy lab lab-quick test test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -64,7 +64,7 @@ lab-quick: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check notebooks
-	$(BIN)/python -m pytest tests -m "not hub"
+	$(BIN)/python -m pytest tests -m "not deploy"
 
 ## JupyterHub for a class (deploy/jupyterhub): the hub and nbgitpuller into .venv, the proxy with npm.
 hub-install: $(VENV)/.hub-installed
@@ -74,16 +74,17 @@ $(VENV)/.hub-installed: $(VENV)/.installed deploy/jupyterhub/requirements.txt de
 	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
 	touch $@
 
-## A real JupyterHub on 127.0.0.1: three students at once run 05 to 07 in quick mode on the class's
-## runs (tests/hub; about 8 minutes on two cores). CI runs it after make test.
-test-hub: hub-install
-	$(BIN)/python -m pytest tests/hub -m hub
+## The class set-ups, for real: a JupyterHub on 127.0.0.1 where three students at once run 05 to 07
+## in quick mode on the class's runs (tests/hub), and a simulated Colab (tests/test_colab.py). About
+## 9 minutes on two cores; CI runs it after make test.
+test-deploy: hub-install
+	$(BIN)/python -m pytest tests -m deploy
 
 ## The contributor's loop, under a minute: lint and the unit tests not marked slow (no training
 ## of real networks, no browser).
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests -m "not slow and not hub"
+	$(BIN)/python -m pytest tests -m "not slow and not deploy"
 
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install

@@ -148,6 +148,7 @@ def set_up_cells(name: str, url: str) -> list[str]:
     return [colab_cells.setup_source(url), *(cell.source for cell in cells[: first + 1])]
 
 
+@pytest.mark.deploy  # make test-deploy: it builds a virtual environment
 @pytest.mark.slow
 def test_a_hosted_service_installs_the_helpers_and_runs_the_set_up_of_01_and_07(tmp_path, tiny_model):
     url, python = served_repository(tmp_path), hosted_environment(tmp_path)

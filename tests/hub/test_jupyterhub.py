@@ -6,7 +6,7 @@ then starts from deploy/jupyterhub/jupyterhub_config.py; three students log in
 through its REST API at once, start their servers and run 05, 06 and 07 in
 kernels of their own servers, and 08's set-up. No cell may fail or write to stderr, and no
 student trains or saves a recipe run: they all use the class's. Then every
-process the hub started is stopped, by pid. `make test-hub` runs this.
+process the hub started is stopped, by pid. `make test-deploy` runs this.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from hub_session import PROJECT_ROOT, Hub, NotebookRun
 
-pytestmark = [pytest.mark.hub, pytest.mark.slow]  # make test-hub runs it; make test leaves it out
+pytestmark = [pytest.mark.deploy, pytest.mark.slow]  # make test-deploy runs it, make test does not
 
 STUDENTS = ["ada", "grace", "alan"]
 NOTEBOOKS = [
