@@ -76,7 +76,7 @@ $(VENV)/.hub-installed: $(VENV)/.installed deploy/jupyterhub/requirements.txt de
 
 ## The class set-ups, for real: a JupyterHub on 127.0.0.1 where three students at once run 05 to 07
 ## in quick mode on the class's runs (tests/hub), and a simulated Colab (tests/test_colab.py). About
-## 9 minutes on two cores; CI runs it after make test.
+## 4 to 5 minutes on two cores; CI runs it after make test.
 test-deploy: hub-install
 	$(BIN)/python -m pytest tests -m deploy
 
