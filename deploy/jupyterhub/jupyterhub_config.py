@@ -48,7 +48,7 @@ c.Spawner.mem_limit = MEM_LIMIT
 c.Spawner.cpu_limit = CPU_LIMIT
 c.Spawner.cmd = [str(VENV_BIN / "jupyterhub-singleuser")]
 c.Spawner.notebook_dir = "~"
-c.Spawner.default_url = "/lab/tree/mnist-cnn-notebooks/notebooks"
+c.Spawner.default_url = "/lab"  # the nbgitpuller link (README.md here) opens the notebooks
 # The series' JupyterLab settings, as `make lab` uses them: no news pop-up, every cell in the page.
 c.Spawner.args = [f"--LabApp.app_settings_dir={SERIES / 'jupyter' / 'lab-settings'}"]
 c.Spawner.environment = {
