@@ -46,3 +46,13 @@ def test_a_lesson_has_its_aims_checks_exercises_with_solutions_and_a_way_on(path
     following = [p.name for p in NOTEBOOKS if int(p.name[:2]) == number + 1]
     markdown = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
     assert all(f"({name})" in markdown for name in following), f"no link to {following}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
+def test_every_collapsed_answer_is_closed_in_its_own_cell(path: Path) -> None:
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            opened = [m.start() for m in re.finditer("<details>", cell.source)]
+            closed = [m.start() for m in re.finditer("</details>", cell.source)]
+            assert len(opened) == len(closed), f"an answer is not closed: {cell.source[:60]!r}"
+            assert all(o < c for o, c in zip(opened, closed, strict=True)), "</details> before <details>"
