@@ -11,6 +11,7 @@ import_tensorflow_quietly()
 from helpers import beyond, plots  # noqa: E402
 from helpers.artifacts import (  # noqa: E402
     ArtifactsFolderError,
+    ClassRunsError,
     DamagedRunError,
     ImageFormatMismatchError,
     RunError,
@@ -53,6 +54,7 @@ __all__ = [
     "SEED",
     "SEQUENTIAL",
     "ArtifactsFolderError",
+    "ClassRunsError",
     "DamagedRunError",
     "EpochTimer",
     "ImageFormatMismatchError",
