@@ -32,6 +32,10 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+from run_series import PEAK_MEMORY  # noqa: E402  (the kernel's peak memory, as make notebooks reads it)
+
+sys.path.pop(0)
 DEPLOY = PROJECT_ROOT / "deploy" / "jupyterhub"
 PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"
 PASSWORD = "test-only-password"  # the DummyAuthenticator's one password: this hub serves 127.0.0.1 only
@@ -236,13 +240,6 @@ def _not_zombie(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-# The kernel's own peak resident memory (VmHWM), in MB, read at the end of a notebook.
-PEAK_MEMORY = (
-    "print(next(int(line.split()[1]) for line in open('/proc/self/status') "
-    "if line.startswith('VmHWM')) / 1024)"
-)
 
 
 def _message_part(raw: str | bytes) -> str | bytes:
