@@ -90,10 +90,6 @@ def _run_notebooks(names: list[str], when: str) -> str:
     return f"Run {', then '.join(in_order)} {when} (with MNIST_SERIES_MODE={settings.mode()}, as here)"
 
 
-def _class_setting() -> str:
-    return f"MNIST_CLASS_RUNS is set to {os.environ.get('MNIST_CLASS_RUNS', '')!r}"
-
-
 def _not_ready(problems: list[tuple[str, str | None]], from_class: bool = False) -> RunNotReadyError:
     """The error naming each run that is not ready, what is wrong with it, and the notebooks to run."""
 
@@ -108,7 +104,7 @@ def _not_ready(problems: list[tuple[str, str | None]], from_class: bool = False)
     fix = _run_notebooks([n for n, _ in problems], "again" if damaged and not from_class else "first")
     lines.append(f"{fix} to save {'it' if len(problems) == 1 else 'them'}.")
     if from_class:
-        lines += [f"{_class_setting()}.", f"{CLASS_FIX}."]
+        lines += [f"{settings.describe_class_runs_setting()}.", f"{CLASS_FIX}."]
     error = (DamagedRunError if damaged else RunNotReadyError)("\n".join(lines))
     error.problems = tuple(problems)
     return error
@@ -121,7 +117,7 @@ def _damaged(name: str, damage: str, from_class: bool = False) -> RunNotReadyErr
 def _class_error(name: str, problem: str) -> ClassRunsError:
     return ClassRunsError(
         f"There is no saved '{name}' run of your own in {run_dir(name)}, and the class's runs cannot be "
-        f"used: {problem}.\n{_class_setting()}. {CLASS_FIX}."
+        f"used: {problem}.\n{settings.describe_class_runs_setting()}. {CLASS_FIX}."
     )
 
 
@@ -287,7 +283,8 @@ def _check_image_format(name: str, record: dict[str, Any], from_class: bool) -> 
         return
     whose = "class's" if from_class else "saved"
     fix = (
-        f"{_class_setting()}: ask your teacher to publish runs trained under {current}, or "
+        f"{settings.describe_class_runs_setting()}: ask your teacher to publish runs trained under "
+        f"{current}, or "
         if from_class
         else ""
     ) + f"{_run_notebooks([name], f'again under {current}')} to train and save it afresh"

@@ -75,6 +75,11 @@ def artifacts_dir() -> Path:
     return root / mode()
 
 
+def describe_class_runs_setting() -> str:
+    """How MNIST_CLASS_RUNS is set, in words, for error messages about the class's runs."""
+    return f"MNIST_CLASS_RUNS is set to {os.environ.get('MNIST_CLASS_RUNS', '')!r}"
+
+
 def class_runs_root() -> Path | None:
     """The folder of the class's published runs (MNIST_CLASS_RUNS), or None when it is not set."""
     value = os.environ.get("MNIST_CLASS_RUNS", "").strip()
