@@ -1,4 +1,4 @@
-"""Notebook 08's building blocks: the augmentation, the one-cycle schedule, the stored study."""
+"""Notebook 08's building blocks: augmentation, schedule, shifts, arithmetic and the stored study."""
 
 from __future__ import annotations
 
@@ -11,58 +11,178 @@ import pytest
 from helpers import beyond, ladder_study
 
 
-def test_augmentation_changes_images_only_while_training():
+def bar_images() -> np.ndarray:
     images = np.zeros((4, 28, 28, 1), dtype="float32")
     images[:, 8:20, 12:16, 0] = 1.0  # a vertical bar
+    return images
+
+
+def test_augmentation_changes_images_only_while_training():
+    images = bar_images()
     keras.utils.set_random_seed(1)
     augment = beyond.augmentation()
     np.testing.assert_array_equal(np.asarray(augment(images, training=False)), images)
     changed = np.asarray(augment(images, training=True))
     assert changed.shape == images.shape
     assert np.abs(changed - images).mean() > 0.005
-    assert np.abs(changed.sum(axis=(1, 2, 3)) - images.sum(axis=(1, 2, 3))).max() < 0.5 * images[0].sum()
+    assert np.abs(changed - images).sum(axis=(1, 2, 3)).min() > 0  # every image is changed, differently
+    assert len({round(float(image.sum()), 3) for image in changed}) == 4
+    # A zoom of at most 10 % keeps the ink within about 21 % of the original.
+    assert np.abs(changed.sum(axis=(1, 2, 3)) / images.sum(axis=(1, 2, 3)) - 1).max() < 0.25
 
 
-def test_one_cycle_warms_up_for_one_epoch_then_decays_to_zero():
-    schedule = beyond.one_cycle(steps_per_epoch=100, epochs=5)
+def test_augmentation_turns_shifts_and_zooms_as_its_settings_say(monkeypatch):
+    """One pure move at a time, with every random draw in [-1, 1) pinned to 1, the largest move."""
+    images = bar_images()
+    monkeypatch.setattr(keras.random, "uniform", lambda shape, *args, **kwargs: keras.ops.ones(shape))
+
+    def moved(degrees: float, pixels: float, zoom: float) -> np.ndarray:
+        return np.asarray(beyond.RandomAffine(degrees, pixels, zoom)(images, training=True))
+
+    np.testing.assert_allclose(moved(0, 0, 0), images, atol=1e-6)
+    np.testing.assert_allclose(moved(0, 2, 0), beyond.shifted(images, 2, 2), atol=1e-6)  # down and right
+    zoomed = moved(0, 0, 0.5)  # 1.5 times as large: the bar is 18 rows tall instead of 12
+    assert (zoomed[0, :, 14, 0] > 0.5).sum() == 18
+    turned = moved(90, 0, 0)  # a quarter turn: the vertical bar lies flat
+    assert (turned[0, 14, :, 0] > 0.5).sum() == 12 and (turned[0, :, 14, 0] > 0.5).sum() == 4
+
+
+def test_shifted_moves_whole_pixels_and_fills_zeros():
+    images = np.arange(2 * 28 * 28, dtype="float32").reshape(2, 28, 28, 1) + 1
+    down = beyond.shifted(images, 1, 0)
+    np.testing.assert_array_equal(down[:, 1:], images[:, :-1])
+    assert not down[:, 0].any()
+    left = beyond.shifted(images, 0, -1)
+    np.testing.assert_array_equal(left[:, :, :-1], images[:, :, 1:])
+    assert not left[:, :, -1].any()
+    np.testing.assert_array_equal(beyond.shifted(images, 0, 0), images)
+
+
+def test_shifted_predictions_average_the_five_copies():
+    class Ink(keras.Model):
+        def call(self, images):  # "probabilities" that depend on where the ink is
+            return keras.ops.softmax(keras.ops.reshape(images[:, 12:14, 12:17, 0], (-1, 10)))
+
+    images = bar_images()
+    model = Ink()
+    expected = np.mean([model.predict(beyond.shifted(images, *move), verbose=0) for move in beyond.SHIFTS], 0)
+    np.testing.assert_allclose(beyond.predict_with_shifts(model, images), expected, rtol=1e-6)
+    assert len(set(beyond.SHIFTS)) == 5 and (0, 0) in beyond.SHIFTS
+
+
+def test_schedule_warms_up_over_a_quarter_then_falls_to_zero():
+    schedule = beyond.warmup_cosine(total_updates=400)
     rate = lambda step: float(schedule(step))  # noqa: E731
     start, peak = beyond.PEAK_LEARNING_RATE / 25, beyond.PEAK_LEARNING_RATE
     assert rate(0) == pytest.approx(start)
     assert rate(50) == pytest.approx((start + peak) / 2, rel=0.01)  # linear warm-up
     assert rate(100) == pytest.approx(peak)
-    later = [rate(step) for step in range(100, 500, 50)]
+    later = [rate(step) for step in range(100, 401, 50)]
     assert later == sorted(later, reverse=True)
-    assert rate(500) == pytest.approx(0.0, abs=1e-9)
+    assert rate(250) == pytest.approx(peak / 2, rel=0.01)  # half way down the cosine
+    assert rate(400) == pytest.approx(0.0, abs=1e-9)
 
 
-@pytest.mark.parametrize(("steps", "epochs"), [(0, 5), (100, 0)])
-def test_one_cycle_refuses_empty_runs(steps, epochs):
-    with pytest.raises(ValueError, match="at least 1"):
-        beyond.one_cycle(steps, epochs)
+@pytest.mark.parametrize(("updates", "fraction"), [(1, 0.25), (100, 0.0), (100, 1.0)])
+def test_schedule_refuses_runs_it_cannot_plan(updates, fraction):
+    with pytest.raises(ValueError, match="at least 2 updates"):
+        beyond.warmup_cosine(updates, warmup_fraction=fraction)
 
 
-def test_batch_normalization_follows_the_batches_quickly():
+def test_the_network_and_its_arithmetic():
     model = beyond.build_compact_cnn((28, 28, 1))
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    assert len(norms) == 3 and all(layer.momentum == beyond.BN_MOMENTUM == 0.9 for layer in norms)
+    assert len(norms) == 5 and all(layer.momentum == beyond.BN_MOMENTUM == 0.9 for layer in norms)
+    assert model.count_params() == 56_858
+    # 26x26x16x9 + 24x24x32x16x9 + 10x10x32x32x9 + 8x8x48x32x9 + 2x2x64x48x9 + 64x10
+    assert beyond.forward_multiply_adds(model) == 97_344 + 2_654_208 + 921_600 + 884_736 + 110_592 + 640
+    assert beyond.training_tflop(model, 55_000, 12) == pytest.approx(18.49, abs=0.01)
+    with pytest.raises(ValueError, match="5 convolutions"):
+        beyond.build_compact_cnn((28, 28, 1), widths=(16, 32))
+
+
+def test_the_final_network_saves_and_loads_with_its_augmentation(tmp_path):
+    model = beyond.build_compact_cnn((28, 28, 1))
+    model.save(tmp_path / "final.keras")
+    loaded = keras.models.load_model(tmp_path / "final.keras", compile=False)
+    assert type(loaded.layers[1]).__name__ == "RandomAffine"  # 08's own copy of the class may be registered
+    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+    images = bar_images()
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), rtol=1e-5)
+
+
+def test_steps_add_one_idea_each_and_the_sweep_changes_one_setting():
+    names = [step.name for step in beyond.STEPS]
+    assert names == ["compact", "augmentation", "smoothing", "ema"] and beyond.FINAL is beyond.STEPS[1]
+    compact, augmentation, smoothing, ema = beyond.STEPS
+    assert not compact.augment and augmentation.augment
+    assert (augmentation.label_smoothing, smoothing.label_smoothing) == (0.0, beyond.LABEL_SMOOTHING)
+    assert not smoothing.ema and ema.ema and ema.label_smoothing == beyond.LABEL_SMOOTHING
+    fields = (
+        "augment",
+        "strength",
+        "widths",
+        "dropout",
+        "peak",
+        "weight_decay",
+        "label_smoothing",
+        "ema",
+        "epochs",
+    )
+    for point in beyond.SWEEP:
+        changed = [name for name in fields if getattr(point, name) != getattr(beyond.FINAL, name)]
+        assert len(changed) == 1 and len(point.sweep) == 1, point.name
+
+
+def test_the_final_network_is_the_best_step_on_validation():
+    """The rule the notebook states: the final network is the step with the best mean over its seeds."""
+    study = beyond.stored_ladder()
+    steps = [run for run in study["runs"] if not run["sweep"]]
+    means = {
+        step.name: np.mean([run["validation_accuracy_shifted"] for run in steps if run["step"] == step.name])
+        for step in beyond.STEPS
+    }
+    assert max(means, key=means.get) == beyond.FINAL.name, means
 
 
 def test_a_missing_study_says_how_to_make_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(ladder_study, "LADDER_RESULTS", tmp_path / "beyond_recipes.json")
-    with pytest.raises(FileNotFoundError, match="benchmarks/beyond_recipes.py --json"):
+    monkeypatch.setattr(ladder_study, "RESULTS_FOLDERS", (tmp_path,))
+    with pytest.raises(FileNotFoundError, match="beyond_recipes.json is missing .* --jobs 2"):
         beyond.stored_ladder()
+    with pytest.raises(FileNotFoundError, match="beyond_timing_float32.json is missing .* --no-sweep"):
+        ladder_study.stored_timing()
 
 
-def test_the_committed_study_covers_every_step():
-    """Notebook 08 shows this file: a full run (not --short) with a row for every step and the ensembles."""
-    study = json.loads(ladder_study.LADDER_RESULTS.read_text())
-    assert study == beyond.stored_ladder() and not study["short"]
-    assert (study["fit_images"], study["validation_images"]) == (55_000, 5_000)
-    assert {run["step"] for run in study["runs"]} == {step.name for step in beyond.STEPS}
-    finals = [run for run in study["runs"] if run["step"] == "final"]
-    assert {run["budget"] for run in finals} == set(study["final_epochs"])
-    assert all(len({run["seed"] for run in finals if run["budget"] == b}) >= 3 for b in study["final_epochs"])
-    assert all("test_accuracy" not in run for run in study["runs"] if run["step"] != "final")
-    for step in beyond.STEPS[:-1]:
+def test_the_committed_study_covers_every_step_and_the_sweep():
+    """Notebook 08 shows this file: a full run (not --short), 3 seeds a step, the sweep and the ensemble."""
+    study = beyond.stored_ladder()
+    assert not study["short"] and (study["fit_images"], study["validation_images"]) == (55_000, 5_000)
+    steps = [run for run in study["runs"] if not run["sweep"]]
+    for step in beyond.STEPS:
+        runs = [run for run in steps if run["step"] == step.name]
+        assert len({run["seed"] for run in runs}) >= 3, step.name
         assert f"| {step.name} | {step.change} |" in study["table"]
-    assert len(study["ensembles"]) == len(study["final_epochs"])
+    assert {run["step"] for run in study["runs"] if run["sweep"]} == {point.name for point in beyond.SWEEP}
+    assert all(("test_accuracy" in run) == (run["step"] == beyond.FINAL.name) for run in study["runs"])
+    for run in study["runs"]:
+        assert {"tflop", "seed", "step", "budget", "minutes", "validation_accuracy"} <= run.keys()
+    assert study["ensemble"]["models"] >= 3
+
+
+def test_the_stored_timing_is_the_final_network_alone():
+    timing = ladder_study.stored_timing()
+    [run] = timing["runs"]
+    assert (run["step"], run["threads"], timing["jobs"], run["precision"]) == (
+        "augmentation",
+        2,
+        1,
+        "float32",
+    )
+    assert not timing["short"] and run["tflop"] == pytest.approx(18.49, abs=0.01)
+
+
+@pytest.mark.parametrize("name", [ladder_study.STUDY, ladder_study.TIMING])
+def test_the_installed_package_has_the_same_results(name):
+    """helpers/study/ holds the stored results for an installed helpers package: the benchmark's files."""
+    clone, packaged = (folder / name for folder in ladder_study.RESULTS_FOLDERS)
+    assert json.loads(packaged.read_text()) == json.loads(clone.read_text())

@@ -10,6 +10,7 @@ parameter count, under both precisions, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import keras
@@ -23,7 +24,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 CASES = [
     ("03_sequential_cnn.ipynb", models.build_sequential_cnn, 1_199_882),
     ("04_functional_cnn.ipynb", models.build_functional_cnn, 1_045_576),
-    ("08_beyond_the_recipes.ipynb", beyond.build_compact_cnn, 103_338),
+    ("08_beyond_the_recipes.ipynb", beyond.build_compact_cnn, 56_858),
 ]
 
 
@@ -54,7 +55,8 @@ def global_policy():
 @pytest.mark.parametrize(("notebook", "reference", "parameters"), CASES)
 def test_notebook_network_is_the_reference(notebook, reference, parameters, policy, global_policy):
     global_policy(policy)
-    namespace = {"keras": keras, "layers": keras.layers, "helpers": helpers, "input_shape": (28, 28, 1)}
+    namespace = {"keras": keras, "layers": keras.layers, "ops": keras.ops, "math": math, "helpers": helpers}
+    namespace["input_shape"] = (28, 28, 1)
     exec(compile(network_cell(notebook), notebook, "exec"), namespace)
     built = namespace["build_network"]()
     expected = reference((28, 28, 1), policy)
@@ -73,12 +75,30 @@ def test_architecture_tells_networks_apart():
     assert models.architecture(models.build_sequential_cnn((28, 28, 1), "mixed_bfloat16")) != reference
 
 
-def test_architecture_sees_inside_nested_layers():
-    """One changed setting inside 08's augmentation (a Sequential in the model) makes the networks differ."""
+def test_architecture_sees_the_augmentation_settings():
+    """One changed setting of 08's augmentation layer, or none at all, makes the networks differ."""
     reference = models.architecture(beyond.build_compact_cnn((28, 28, 1)))
     assert models.architecture(beyond.build_compact_cnn((28, 28, 1))) == reference
     changed = beyond.build_compact_cnn((28, 28, 1))
-    changed.layers[1].layers[0].factor = 0.2  # RandomRotation's largest turn
-    changed.layers[1].layers[0].lower, changed.layers[1].layers[0].upper = -0.2, 0.2
+    changed.layers[1].degrees = 20.0  # RandomAffine's largest turn
     assert models.architecture(changed) != reference
     assert models.architecture(beyond.build_compact_cnn((28, 28, 1), augment=False)) != reference
+
+
+def test_the_notebook_augmentation_moves_pixels_as_the_reference_does():
+    """08 writes its RandomAffine layer on the page: with the same seed it makes the same copies."""
+    namespace = {"keras": keras, "layers": keras.layers, "ops": keras.ops, "math": math, "helpers": helpers}
+    namespace["input_shape"] = (28, 28, 1)
+    exec(compile("\n\n".join(tagged_cells(CASES[2][0], "augmentation")), "08", "exec"), namespace)
+    images = keras.random.uniform((8, 28, 28, 1), seed=3)
+    settings = tuple(namespace[name] for name in ("ROTATION", "SHIFT", "ZOOM"))
+    assert settings == (beyond.ROTATION_DEGREES, beyond.SHIFT_PIXELS, beyond.ZOOM)
+    on_page = namespace["RandomAffine"](*settings, dtype="float32")
+    reference = beyond.augmentation()
+    on_page.generator = keras.random.SeedGenerator(7)
+    reference.generator = keras.random.SeedGenerator(7)
+    copies = keras.ops.convert_to_numpy(on_page(images, training=True))
+    expected = keras.ops.convert_to_numpy(reference(images, training=True))
+    assert (
+        abs(copies - expected).max() < 1e-5 and abs(expected - keras.ops.convert_to_numpy(images)).max() > 0.1
+    )
