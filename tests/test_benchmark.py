@@ -96,33 +96,74 @@ def test_seed_spread_refuses_negative_seeds(run_script):
     assert done.returncode == 2 and "--seeds" in done.stderr
 
 
-def test_short_beyond_study_scores_only_the_final_models_on_the_test_set(tmp_path, run_script):
+def run_beyond(*arguments: str) -> subprocess.CompletedProcess:
+    """beyond_recipes.py in a process of its own: its runs are child processes, which need a real script."""
+    command = [sys.executable, str(BEYOND), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_short_beyond_study_scores_only_the_final_networks_on_the_test_set(tmp_path):
     report_path = tmp_path / "beyond.json"
-    arguments = ["--short", "--steps", "compact", "--final-seeds", "1", "2", "--json", str(report_path)]
-    done = run_script(BEYOND, *arguments)
+    arguments = ["--short", "--steps", "compact", "augmentation", "--seeds", "1", "2", "--jobs", "2"]
+    done = run_beyond(*arguments, "--no-sweep", "--json", str(report_path))
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["short"] is True and report["cpu"] and not list(tmp_path.glob("*.partial"))
-    assert (report["fit_images"], report["validation_images"]) == (600, 200)
+    assert (report["fit_images"], report["validation_images"], report["jobs"]) == (600, 200, 2)
     runs = report["runs"]
-    assert [(r["step"], r["seed"], r["epochs_trained"], r["budget"]) for r in runs] == [
+    assert [(r["step"], r["seed"], r["budget"], r["threads"]) for r in runs] == [
         ("compact", 1, 1, 1),
-        ("final", 1, 1, 1),
-        ("final", 2, 1, 1),
+        ("compact", 2, 1, 1),
+        ("augmentation", 1, 1, 1),
+        ("augmentation", 2, 1, 1),
     ]
-    assert "test_accuracy" not in runs[0]  # steps are judged on validation only
-    assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in runs[1:])
-    assert runs[0]["parameters"] == runs[1]["parameters"] == 103_338
-    [ensemble] = report["ensembles"]
-    assert ensemble["models"] == 2 and ensemble["budget"] == 1 and 0.0 <= ensemble["test_accuracy"] <= 1.0
-    assert "| compact | 3 smaller conv blocks" in report["table"]
-    assert "| final (1 epoch) |" in report["table"] and "| ensemble (1 epoch) |" in report["table"]
-    assert report["table"] in done.stdout
+    assert all("test_accuracy" not in run for run in runs[:2])  # steps are judged on validation only
+    assert all(
+        0.0 <= r["test_accuracy"] <= 1.0 and 0.0 <= r["test_accuracy_shifted"] <= 1.0 for r in runs[2:]
+    )
+    assert all(r["parameters"] == 56_858 and r["tflop"] == round(6 * 4_669_120 * 600 / 1e12, 2) for r in runs)
+    ensemble = report["ensemble"]
+    assert ensemble["models"] == 2 and ensemble["seeds"] == [1, 2] and 0.0 <= ensemble["test_accuracy"] <= 1.0
+    assert "| compact | compact network, AdamW | 2 |" in report["table"]
+    assert "| ensemble | average of the 2 final networks | 2 |" in report["table"]
+    assert report["table"] in done.stdout and report["sweep_table"] == ""
+    # --keep: train one step again and keep the other's runs
+    done = run_beyond(
+        "--short", "--steps", "compact", "--seeds", "2", "--no-sweep", "--keep", "--json", str(report_path)
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = json.loads(report_path.read_text())["runs"]
+    assert [(r["step"], r["seed"]) for r in again] == [(r["step"], r["seed"]) for r in runs]
+    assert again[0] == runs[0] and again[2:] == runs[2:] and again[1]["peak_memory_mb"]
 
 
-def test_beyond_study_refuses_unknown_steps(run_script):
-    done = run_script(BEYOND, "--steps", "dropconnect")
-    assert done.returncode == 2 and "unknown steps ['dropconnect']" in done.stderr
+def test_short_beyond_sweep_changes_one_setting_a_run(tmp_path):
+    report_path = tmp_path / "sweep.json"
+    done = run_beyond(
+        "--short", "--steps", "final", "--seeds", "1", "--jobs", "2", "--json", str(report_path)
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    sweep = [run for run in report["runs"] if run["sweep"]]
+    assert len(sweep) == 9 and all(run["seed"] == 1 and "test_accuracy" not in run for run in sweep)
+    narrow = next(run for run in sweep if "widths" in run["sweep"])
+    assert narrow["parameters"] < 56_858 and narrow["multiply_adds"] < 4_669_120
+    assert "| peak learning rate | 0.006 |" in report["sweep_table"]
+    assert "| peak learning rate | final network's |" in report["sweep_table"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--steps", "dropconnect"], "unknown steps ['dropconnect']"),
+        (["--jobs", "0"], "--jobs must be between 1"),
+        (["--seeds", "-1"], "--seeds"),
+        (["--keep"], "--keep adds to the study in --json PATH"),
+    ],
+)
+def test_beyond_study_refuses_bad_arguments(arguments, message):
+    done = run_beyond(*arguments)
+    assert done.returncode == 2 and message in done.stderr
 
 
 def test_short_thread_cap_runs_both_ways_inside_a_real_cgroup(tmp_path):
