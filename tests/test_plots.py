@@ -66,6 +66,43 @@ def readings() -> dict[str, np.ndarray]:
     return {"Sequential": sure, "functional": unsure}
 
 
+def study() -> dict:
+    """A made-up study of notebook 08: four steps of three seeds and two sweep points."""
+    runs = [
+        {
+            "step": step,
+            "sweep": {},
+            "minutes": 6.0 + seed / 10,
+            "tflop": 18.5,
+            "validation_accuracy": accuracy,
+        }
+        for step, base in (
+            ("compact", 0.993),
+            ("augmentation", 0.9945),
+            ("smoothing", 0.995),
+            ("final", 0.9952),
+        )
+        for seed, accuracy in ((1, base), (2, base + 0.0004), (3, base - 0.0003))
+    ]
+    runs += [
+        {
+            "step": "epochs 8",
+            "sweep": {"epochs": 8},
+            "minutes": 4.0,
+            "tflop": 12.3,
+            "validation_accuracy": 0.9946,
+        },
+        {
+            "step": "dropout 0.2",
+            "sweep": {"dropout": 0.2},
+            "minutes": 6.0,
+            "tflop": 18.5,
+            "validation_accuracy": 0.995,
+        },
+    ]
+    return {"runs": runs}
+
+
 def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], Figure]]:
     """One call of each public figure function, with the arguments the notebooks give it."""
     labels = real_arrays["y_train"], real_arrays["y_test"]
@@ -92,6 +129,9 @@ def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], F
         ),
         "preprocessing steps": lambda: plots.steps_figure(photo_steps()),
         "steps and readings": lambda: plots.steps_figure(photo_steps(), readings()),
+        "study": lambda: plots.plot_study(
+            study(), {"runs": [{"minutes": 4.4, "validation_accuracy": 0.995}]}
+        ),
     }
 
 
