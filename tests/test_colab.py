@@ -158,7 +158,7 @@ def test_a_hosted_service_installs_the_helpers_and_runs_the_set_up_of_01_and_07(
     (fake / "output.py").write_text(FAKE_COLAB)
     content = tmp_path / "content"  # Colab's working folder
     (content / "artifacts" / "smoke").mkdir(parents=True)
-    from helpers import artifacts
+    from helpers import artifacts, ladder_study
 
     with pytest.MonkeyPatch.context() as patch:  # 07 loads both recipes' runs: tiny ones do for its set-up
         patch.setenv("MNIST_SERIES_MODE", "smoke")
@@ -177,6 +177,7 @@ def test_a_hosted_service_installs_the_helpers_and_runs_the_set_up_of_01_and_07(
     (tmp_path / "run_cells.py").write_text(RUN_CELLS)
     (tmp_path / "check.py").write_text(
         "import helpers, helpers.handwriting as h\nprint(helpers.__file__)\nprint(len(h.load_samples()))\n"
+        "print(len(helpers.beyond.stored_ladder()['runs']))\n"
     )
     for notebook in ("01_loading_data.ipynb", "07_your_own_digits.ipynb"):
         cells = tmp_path / f"{notebook}.json"
@@ -197,6 +198,9 @@ def test_a_hosted_service_installs_the_helpers_and_runs_the_set_up_of_01_and_07(
     check = subprocess.run(
         [python, tmp_path / "check.py"], cwd=content, env=env, capture_output=True, text=True
     )
-    installed, samples = check.stdout.split()
+    installed, samples, study_runs = check.stdout.split()
     assert Path(installed).is_relative_to(python.parent.parent) and "site-packages" in installed, installed
     assert int(samples) >= 10  # the sample drawings and photos came with the package
+    assert int(study_runs) == len(
+        json.loads((ladder_study.RESULTS_FOLDERS[0] / ladder_study.STUDY).read_text())["runs"]
+    )  # notebook 08's study
