@@ -74,7 +74,7 @@ def study() -> dict:
             "sweep": {},
             "minutes": 6.0 + seed / 10,
             "tflop": 18.5,
-            "validation_accuracy": accuracy,
+            "validation_accuracy_shifted": accuracy,
         }
         for step, base in (
             ("compact", 0.993),
@@ -90,14 +90,14 @@ def study() -> dict:
             "sweep": {"epochs": 8},
             "minutes": 4.0,
             "tflop": 12.3,
-            "validation_accuracy": 0.9946,
+            "validation_accuracy_shifted": 0.9946,
         },
         {
             "step": "dropout 0.2",
             "sweep": {"dropout": 0.2},
             "minutes": 6.0,
             "tflop": 18.5,
-            "validation_accuracy": 0.995,
+            "validation_accuracy_shifted": 0.995,
         },
     ]
     return {"runs": runs}
@@ -130,7 +130,7 @@ def every_figure(real_arrays: dict[str, np.ndarray]) -> dict[str, Callable[[], F
         "preprocessing steps": lambda: plots.steps_figure(photo_steps()),
         "steps and readings": lambda: plots.steps_figure(photo_steps(), readings()),
         "study": lambda: plots.plot_study(
-            study(), {"runs": [{"minutes": 4.4, "validation_accuracy": 0.995}]}
+            study(), {"runs": [{"minutes": 4.4, "validation_accuracy_shifted": 0.995}]}
         ),
     }
 
