@@ -265,7 +265,7 @@ def main() -> int:
     if not 1 <= args.jobs <= cores:
         parser.error(f"--jobs must be between 1 and the {cores} cores this process may use, got {args.jobs}")
 
-    from helpers.beyond import FINAL, STEPS, SWEEP  # no TensorFlow here: each run's own process imports it
+    from helpers.beyond import FINAL, STEPS, SWEEP  # each run's own process imports TensorFlow again
 
     steps = list(STEPS)
     if args.steps is not None:
