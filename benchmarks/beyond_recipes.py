@@ -2,7 +2,7 @@
 
     MNIST_PRECISION=float32 python benchmarks/beyond_recipes.py --jobs 2 \\
         --json benchmarks/results/beyond_recipes.json                # the study: 65 minutes on 2 cores
-    MNIST_PRECISION=float32 python benchmarks/beyond_recipes.py --steps final --seeds 4 --no-sweep \\
+    MNIST_PRECISION=float32 python benchmarks/beyond_recipes.py --steps augmentation --seeds 1 --no-sweep \\
         --json benchmarks/results/beyond_timing_float32.json     # the final network alone, to time it
     python benchmarks/beyond_recipes.py --short                  # a few hundred images, to check the script
 

@@ -31,9 +31,8 @@ DROPOUT = 0.0
 PEAK_LEARNING_RATE, WEIGHT_DECAY, WARMUP_FRACTION = 3e-3, 5e-4, 0.25
 # Label smoothing: the targets are 0.91 for the right digit and 0.01 for each other one.
 LABEL_SMOOTHING = 0.1
-# The moving average of the weights that the trained network keeps spans about the last 1,000 updates (each
-# moves it 0.1 % of the way), or the last third of a shorter run.
-EMA_UPDATES = 1_000
+# The study's moving average of the weights spans about the last 1,000 updates (each moves it 0.1 %).
+EMA_MOMENTUM = 0.999
 BATCH_SIZE, EPOCHS = 128, 12
 # How far batch normalization's running averages, used when predicting, move towards each batch's statistics.
 # Keras's default, 0.99, still remembers its starting variance of 1 after a few hundred updates, far above the
@@ -102,7 +101,7 @@ def augmentation(strength: float = 1.0, seed: int | None = None) -> RandomAffine
 
 
 def _conv(x, filters: int, policy: str, pool: bool):
-    """A 3x3 convolution without padding; max pooling first if asked, then batch normalization and ReLU."""
+    """A 3x3 convolution without padding, then max pooling if asked, batch normalization and ReLU."""
     x = layers.Conv2D(filters, (3, 3), use_bias=False, dtype=policy)(x)
     if pool:
         x = layers.MaxPooling2D((2, 2), dtype=policy)(x)
@@ -150,11 +149,6 @@ def warmup_cosine(
     )
 
 
-def ema_momentum(total_updates: int) -> float:
-    """The momentum of the weights' moving average: 0.999 for runs of 3,000 updates or more."""
-    return 1 - 1 / max(1.0, min(EMA_UPDATES, total_updates / 3))
-
-
 def compile_compact(
     model: keras.Model,
     total_updates: int,
@@ -169,7 +163,7 @@ def compile_compact(
             learning_rate=warmup_cosine(total_updates, peak),
             weight_decay=weight_decay,
             use_ema=ema,
-            ema_momentum=ema_momentum(total_updates),
+            ema_momentum=EMA_MOMENTUM,
         ),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
