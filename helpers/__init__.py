@@ -8,7 +8,7 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-from helpers import beyond, plots  # noqa: E402
+from helpers import beyond, compare, plots  # noqa: E402
 from helpers.artifacts import (  # noqa: E402
     ArtifactsFolderError,
     ClassRunsError,
@@ -69,6 +69,7 @@ __all__ = [
     "build_sequential_cnn",
     "check_artifacts_writable",
     "choose_precision",
+    "compare",
     "compile_with_adadelta",
     "confidence_text",
     "confusion_matrix",
