@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks class-runs student-copies hub-install test-deploy lab lab-quick test test-fast benchmark seed-spread clean
+.PHONY: install series notebooks book class-runs student-copies hub-install test-deploy lab lab-quick test test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,12 @@ series: install
 ## Re-run the series in full mode and store the outputs in the committed notebooks.
 notebooks: install
 	MNIST_SERIES_MODE=full $(BIN)/python scripts/run_series.py --in-place
+
+## The series' website in build/book/ (open build/book/index.html): every notebook with its stored outputs,
+## nothing run, no network needed. Warnings are errors, as in its tests (tests/book); MNIST_BOOK_HUB=<a class
+## hub's address> makes each page's nbgitpuller link a link. .github/workflows/pages.yml publishes it.
+book: install
+	$(BIN)/python scripts/build_book.py --strict
 
 ## Publish the newest complete runs (03, 04, 08; every mode trained) for a class to read through
 ## MNIST_CLASS_RUNS: make class-runs DEST=/srv/mnist-class [ARCHIVE=build/class-runs.tar.gz]
