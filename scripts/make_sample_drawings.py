@@ -127,8 +127,13 @@ def _scan_corner(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
 
 
 def _marker(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """Thick strokes, as from a felt marker: the digit's strokes widened, dark on white."""
-    ink = Image.fromarray((_enlarge(digit, 6) * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(9))
+    """Thick strokes, as from a felt marker: the digit's strokes widened, dark on white.
+
+    Each stroke grows by 10 pixels on every side of the 6-times enlarged digit, so that
+    after MNIST-style preprocessing it is more than twice as wide as MNIST's median stroke
+    and wider than 99 % of the test digits' (notebook 07 measures it).
+    """
+    ink = Image.fromarray((_enlarge(digit, 6) * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(21))
     ink = _composite(np.asarray(ink) / 255.0, (220, 220), (26, 26))
     grey = 252 - 240 * ink
     return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
