@@ -363,80 +363,103 @@ def figure_png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+# Okabe and Ito's colour-blind-safe palette (https://jfly.uni-koeln.de/color/), in the order the study's
+# steps take them; each step also has its own marker, so the figure reads in grey too.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+STEP_MARKERS = ("o", "s", "^", "v", "<", ">", "p", "h")
+TARGET_COLOR = "#D55E00"  # vermillion, dashed: the target on the test axis
+
+
 @_projector_figure
 def plot_study(
     study: Mapping, timing: Mapping | None = None, anchors: Sequence[Mapping] = beyond.ANCHORS
 ) -> Figure:
-    """Accuracy against training minutes (above) and TFLOP (below): the study's steps, its sweep, the anchors.
+    """The study on the validation set (above); the final network and the recipes on the test set (below).
 
-    Each step is the mean validation accuracy of its seeds with test-time shifts,
-    the study's measure, its bar their range; the sweep's points are grey.
-    `timing`, the benchmark's report of the final network trained alone, adds its
-    minutes with all cores. Anchors with a cost (the recipes) are points at their
-    test accuracy; the others (published networks) are horizontal lines, beside
-    the target of 0.9960.
+    Above: one row per step, in the study's order, at its mean validation
+    accuracy with test-time shifts, its bar the range of its seeds, then the
+    sweep's single runs in one row; no test number is drawn there. Below: test accuracy against training
+    minutes measured one way only, float32 and alone on 2 cores: the recipes
+    (the anchors with minutes) and, from `timing` (the final network trained
+    alone), the final network at its seeds' mean test accuracy with shifts.
+    Published networks (anchors without a cost) and the target of 0.9960 are
+    horizontal lines there. The steps are named beside their row and the
+    rest in a legend above the lower axes, outside the data.
     """
-    fig, axes = plt.subplots(2, 1, figsize=(MAX_FIGURE_WIDTH, 7.0), layout="constrained")
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, (study_ax, test_ax) = plt.subplots(2, 1, figsize=(MAX_FIGURE_WIDTH, 7.0), layout="constrained")
     steps = [run for run in study["runs"] if not run["sweep"]]
     names = list(dict.fromkeys(run["step"] for run in steps))
-    final_color = (
-        colors[names.index(beyond.FINAL.name) % len(colors)] if beyond.FINAL.name in names else "black"
-    )
+    style = {
+        name: (OKABE_ITO[k % len(OKABE_ITO)], STEP_MARKERS[k % len(STEP_MARKERS)])
+        for k, name in enumerate(names)
+    }
+
+    def with_range(
+        ax: Axes, at: float, values: list[float], name: str, label: str, across: bool = False
+    ) -> None:
+        mean = float(np.mean(values))
+        color, marker = style.get(name, ("black", "o"))
+        bar = [[mean - min(values)], [max(values) - mean]]
+        where = dict(x=mean, y=at, xerr=bar) if across else dict(x=at, y=mean, yerr=bar)
+        ax.errorbar(**where, fmt=marker, ms=8, capsize=3, color=color, label=label)
+
+    # Above: one row per step, top to bottom in the study's order, accuracy across.
+    for k, name in enumerate(names):
+        same = [run for run in steps if run["step"] == name]
+        values = [run["validation_accuracy_shifted"] for run in same]
+        with_range(study_ax, k, values, name, name, across=True)
     sweep = [run for run in study["runs"] if run["sweep"]]
-    for ax, cost, label in ((axes[0], "minutes", "training minutes"), (axes[1], "tflop", "training TFLOP")):
-        if sweep:
-            ax.scatter(
-                [run[cost] for run in sweep],
-                [run["validation_accuracy_shifted"] for run in sweep],
-                color="0.6",
-                s=18,
-                label="sweep (seed 1)",
-            )
-        for name, color in zip(names, colors, strict=False):
-            same = [run for run in steps if run["step"] == name]
-            accuracies = [run["validation_accuracy_shifted"] for run in same]
-            mean = float(np.mean(accuracies))
-            ax.errorbar(
-                float(np.mean([run[cost] for run in same])),
-                mean,
-                yerr=[[mean - min(accuracies)], [max(accuracies) - mean]],
-                fmt="o",
-                ms=7,
-                capsize=3,
-                color=color,
-                label=f"{name} ({len(same)} seeds)",
-            )
-        if timing and cost == "minutes":
-            [alone] = timing["runs"]
-            ax.plot(
-                alone["minutes"],
-                alone["validation_accuracy_shifted"],
-                marker="*",
-                ms=12,
-                ls="none",
-                color=final_color,
-                label="final network, alone on 2 cores",
-            )
-        for anchor, marker in zip([anchor for anchor in anchors if cost in anchor], ("s", "D"), strict=False):
-            ax.plot(
-                anchor[cost],
-                anchor["accuracy"],
-                marker=marker,
-                ms=7,
-                color="black",
-                ls="none",
-                mfc="none",
-                label=f"{anchor['name']} (test)",
-            )
-        published = [anchor for anchor in anchors if cost not in anchor]
-        for anchor, style in zip(published, (":", "-."), strict=False):
-            ax.axhline(anchor["accuracy"], color="black", ls=style, lw=1, label=f"{anchor['name']} (test)")
-        ax.axhline(0.996, color="tab:red", lw=1, label="target: 0.9960")
-        ax.set_xlabel(label)
-        ax.set_ylabel("accuracy, with shifts")
-        ax.set_xlim(left=0)
+    if sweep:  # one row, spread up and down so that equal scores stay visible
+        study_ax.plot(
+            [run["validation_accuracy_shifted"] for run in sweep],
+            len(names) + np.linspace(-0.25, 0.25, len(sweep)),
+            "x",
+            color="0.35",
+            ms=7,
+        )
+    rows = [*names, "sweep"] if sweep else names
+    study_ax.set_yticks(range(len(rows)), rows)
+    study_ax.set_ylim(len(rows) - 0.5, -0.5)
+    seeds = len(steps) // max(len(names), 1)
+    study_ax.set_xlabel(
+        f"validation accuracy, with shifts\n(steps: mean and range of {seeds} seeds; sweep: seed 1)"
+    )
+    study_ax.xaxis.set_major_locator(MaxNLocator(5))
+
+    for anchor, marker in zip(
+        [anchor for anchor in anchors if "minutes" in anchor], ("P", "X"), strict=False
+    ):
+        test_ax.plot(
+            anchor["minutes"],
+            anchor["accuracy"],
+            marker=marker,
+            ms=9,
+            color="black",
+            mfc="none",
+            ls="none",
+            label=anchor["name"],
+        )
+    finals = [run for run in steps if run["step"] == beyond.FINAL.name and run.get("test_accuracy_shifted")]
+    if timing and finals:
+        [alone] = timing["runs"]
+        values = [run["test_accuracy_shifted"] for run in finals]
+        with_range(
+            test_ax, alone["minutes"], values, beyond.FINAL.name, f"final network ({len(finals)} seeds)"
+        )
+    published = [anchor for anchor in anchors if "minutes" not in anchor]
+    for anchor, line in zip(published, (":", "-."), strict=False):
+        test_ax.axhline(anchor["accuracy"], color="black", ls=line, lw=1.2, label=f"{anchor['name']} (GPU)")
+    test_ax.axhline(0.996, color=TARGET_COLOR, ls="--", lw=1.5, label="target: 0.9960")
+    test_ax.set_xlabel("training minutes (float32, alone on 2 cores)")
+    test_ax.set_ylabel("test accuracy")
+    test_ax.set_xlim(left=0)
+    test_ax.margins(y=0.08)
+    for ax in (study_ax, test_ax):
         ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False)
+    _legend_above(test_ax, 2)
     return fig
+
+
+# --- Calibration per confidence band (notebook 06) ------------------------------------------------
+
+CALIBRATION_LIMIT = 1.96  # |z| beyond which helpers.compare.calibration calls a band mis-calibrated (5 %)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
@@ -75,6 +76,7 @@ def study() -> dict:
             "minutes": 6.0 + seed / 10,
             "tflop": 18.5,
             "validation_accuracy_shifted": accuracy,
+            **({"test_accuracy_shifted": accuracy + 0.0005} if step == "augmentation" else {}),
         }
         for step, base in (
             ("compact", 0.993),
@@ -331,3 +333,29 @@ def test_figure_png_gives_the_png_and_closes_the_figure():
     data = plots.figure_png(fig)
     assert Image.open(io.BytesIO(data)).size == (round(width), round(height))
     assert plt.get_fignums() == []
+
+
+def test_study_figure_keeps_validation_and_test_apart_and_reads_without_colour():
+    """Validation above, test below; one timing for the minutes; a marker per step; legend off the data."""
+    fig = plots.plot_study(study(), {"runs": [{"minutes": 4.4, "validation_accuracy_shifted": 0.995}]})
+    fig.canvas.draw()
+    study_ax, test_ax = fig.axes
+    assert "validation" in study_ax.get_xlabel() and "test" not in study_ax.get_xlabel()
+    assert test_ax.get_ylabel() == "test accuracy"
+    assert "float32, alone on 2 cores" in test_ax.get_xlabel()
+    # the target is a test accuracy: drawn on the test axes only
+    target = [line for line in test_ax.get_lines() if line.get_label().startswith("target")]
+    assert len(target) == 1 and set(target[0].get_ydata()) == {0.996}
+    assert not any(line.get_label().startswith("target") for line in study_ax.get_lines())
+    steps = ["compact", "augmentation", "smoothing", "final"]
+    assert [tick.get_text() for tick in study_ax.get_yticklabels()] == [*steps, "sweep"]
+    points = [bars.lines[0] for bars in study_ax.containers if bars.get_label() in steps]
+    assert len({line.get_marker() for line in points}) == len(steps), "each step has its own marker"
+    assert {to_hex(line.get_color()) for line in points} <= {to_hex(c) for c in plots.OKABE_ITO}
+    # the final network sits at its seeds' mean test accuracy, at the minutes it took alone
+    final = [bars.lines[0] for bars in test_ax.containers if bars.get_label().startswith("final network")]
+    assert len(final) == 1 and final[0].get_xdata()[0] == 4.4
+    assert final[0].get_ydata()[0] == pytest.approx(0.9945 + 0.0005 + 0.0001 / 3)
+    (legend,) = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    for ax in fig.axes:
+        assert overlap_area(extent(legend, fig), ax.get_window_extent(fig.canvas.get_renderer())) == 0
