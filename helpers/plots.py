@@ -463,3 +463,34 @@ def plot_study(
 # --- Calibration per confidence band (notebook 06) ------------------------------------------------
 
 CALIBRATION_LIMIT = 1.96  # |z| beyond which helpers.compare.calibration calls a band mis-calibrated (5 %)
+
+
+@_projector_figure
+def plot_calibration(bands: Mapping[str, Sequence]) -> Figure:
+    """Per confidence band, each network's z: its mistakes against those its confidences predict.
+
+    `bands` maps a network's name to its rows from `helpers.compare.calibration`,
+    whose z is (observed - expected mistakes) / standard error. A bar inside the
+    grey strip, |z| < 1.96, is calibrated within noise; above it the network made
+    more mistakes than its confidence says (over-confident), below it fewer. The
+    axis is linear within ±2 and logarithmic beyond, so a very large z does not
+    flatten the others.
+    """
+    names = list(dict.fromkeys(row.name for rows in bands.values() for row in rows))
+    width = 0.8 / len(bands)
+    fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH, 3.8), layout="constrained")
+    ax.axhspan(-CALIBRATION_LIMIT, CALIBRATION_LIMIT, color="0.88", label="within noise")
+    for i, (network, rows) in enumerate(bands.items()):
+        offset = (i - (len(bands) - 1) / 2) * width
+        x = [names.index(row.name) + offset for row in rows]
+        ax.bar(x, [row.z for row in rows], width=width, color=OKABE_ITO[i % len(OKABE_ITO)], label=network)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_yscale("symlog", linthresh=2)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.set_xticks(range(len(names)), names)
+    ax.set_xlabel("confidence band")
+    ax.set_ylabel("z of the mistakes")
+    ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("More mistakes than the confidence says (z > 0)?")
+    _legend_above(ax, columns=min(len(bands) + 1, 3))
+    return fig

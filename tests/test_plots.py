@@ -335,6 +335,28 @@ def test_figure_png_gives_the_png_and_closes_the_figure():
     assert plt.get_fignums() == []
 
 
+def test_calibration_figure_draws_each_bands_z_against_the_strip_of_noise():
+    """One bar per network and band at its z, a grey strip for |z| < 1.96, legible at projector size."""
+    from helpers import compare
+
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.5, 1.0, 4_000)
+    right = rng.uniform(size=4_000) < confidence**2  # wrong more often than the confidence says
+    names = ["under 0.9", "0.9 to 0.99", "0.99 to 0.999", "0.999 or more"]
+    rows = compare.calibration(confidence, right, [0.9, 0.99, 0.999], names)
+    fig = plots.plot_calibration({"A": rows, "B": rows[:2]})
+    (ax,) = fig.axes
+    bars_a, bars_b = ax.containers
+    assert [bar.get_height() for bar in bars_a] == pytest.approx([row.z for row in rows])
+    assert len(bars_b) == 2 and [t.get_text() for t in ax.get_xticklabels()] == names[: len(rows)]
+    strip = [p for p in ax.patches if p not in (*bars_a, *bars_b)]
+    (low, high) = ax.transData.inverted().transform(strip[0].get_window_extent().get_points())[:, 1]
+    assert (low, high) == pytest.approx((-plots.CALIBRATION_LIMIT, plots.CALIBRATION_LIMIT), rel=0.02)
+    width, height = png_size(fig)
+    assert width <= OUTPUT_AREA_PX and height <= 720
+    assert all(t.get_fontsize() * fig.dpi / 72 >= MIN_TEXT_PX for t in visible_texts(fig))
+
+
 def test_study_figure_keeps_validation_and_test_apart_and_reads_without_colour():
     """Validation above, test below; one timing for the minutes; a marker per step; legend off the data."""
     fig = plots.plot_study(study(), {"runs": [{"minutes": 4.4, "validation_accuracy_shifted": 0.995}]})
