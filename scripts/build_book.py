@@ -48,9 +48,9 @@ TEXTS = ("README.md", "deploy/jupyterhub/README.md", "benchmarks/README.md", "te
 ORIGINALS = "_originals"  # the committed notebooks, byte for byte, for the download links
 PAD_IMAGE = "images/drawing-pad.png"  # in book/
 PAD_ALT = (
-    "The drawing pad of notebook 07 after drawing a 7: a square canvas with a white"
-    " stroke on black, Clear and Photo buttons, and for each of the two networks"
-    " its ten probabilities as bars beside the 28 by 28 image it read."
+    "Notebook 07's drawing pad after a 7 was drawn: on the left a white square with a black 7"
+    " and the Clear button; on the right the 28 by 28 image the networks read and, for the"
+    " Sequential and the functional network, ten probability bars, both reading 7."
 )
 HUB_ENV = "MNIST_BOOK_HUB"
 CLONE_FOLDER = "mnist-cnn-notebooks"  # the folder nbgitpuller clones into (deploy/jupyterhub/README.md)
