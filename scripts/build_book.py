@@ -13,7 +13,8 @@ are, and changes only the copies there:
   also written where myst-nb reads it (`mystnb.image.alt`);
 * each notebook page gets a "Run this notebook" box after its title cell: the
   committed .ipynb to download, and, once `[project.urls] Repository` is set in
-  pyproject.toml, "Open in Colab" and the class hub's nbgitpuller link;
+  pyproject.toml, "Open in Colab" and the class hub's nbgitpuller link (the top
+  cell's Colab badge, an image from Colab's site, is left out);
 * notebook 07's two widgets, which need a live kernel, are shown as a still
   image of the drawing pad and a note on how to run them.
 
@@ -38,7 +39,7 @@ import nbformat
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-from colab_cells import GITHUB, repository_url  # noqa: E402  (the URL's one place, read one way)
+from colab_cells import BADGE, GITHUB, repository_url  # noqa: E402  (the URL's one place, read one way)
 
 BOOK = PROJECT_ROOT / "book"
 STAGE = PROJECT_ROOT / "build" / "book-src"
@@ -155,6 +156,8 @@ def stage_notebook(
 ) -> nbformat.NotebookNode:
     """The copy of one notebook the book builds from (the committed one is left as it is)."""
     copy = nbformat.from_dict(notebook)
+    # The Colab badge is an image on Colab's site; the run box links Colab without it.
+    copy.cells[0].source = BADGE.sub("", copy.cells[0].source)
     for cell in copy.cells:
         alt = cell.metadata.get("alt")
         if cell.cell_type == "code" and isinstance(alt, str) and alt.strip():
@@ -182,7 +185,7 @@ def stage(stage_dir: Path = STAGE, url: str | None = None, hub: str | None = Non
     """Write the staging folder; return the notebooks staged."""
     if stage_dir.exists():
         shutil.rmtree(stage_dir)
-    shutil.copytree(BOOK, stage_dir, ignore=shutil.ignore_patterns("conf.py", "__pycache__"))
+    shutil.copytree(BOOK, stage_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     for text in TEXTS:
         (stage_dir / text).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(PROJECT_ROOT / text, stage_dir / text)

@@ -73,3 +73,15 @@ def test_staged_07_shows_the_pad_as_an_image_and_loads_no_widgets(staged_07) -> 
     notes = [cell.source for cell in staged.cells if "needs a live kernel" in cell.source]
     assert len(notes) == 2 and "drawing-pad.png" in notes[0] and ":alt:" in notes[0]
     assert staged.cells[1].source.startswith(":::{admonition} Run this notebook")
+
+
+def test_staging_leaves_out_the_colab_badge_image_and_keeps_the_link() -> None:
+    import colab_cells
+
+    path = PROJECT_ROOT / "notebooks" / NAME
+    published = colab_cells.with_setup(nbformat.read(path, as_version=4), NAME, GITHUB)
+    assert "colab-badge.svg" in published.cells[0].source
+    staged = stage_notebook(published, NAME, GITHUB, None)
+    assert "colab-badge.svg" not in staged.cells[0].source
+    assert staged.cells[0].source.lstrip().startswith("# ")
+    assert launch_links(GITHUB, NAME)["colab"] in staged.cells[1].source
