@@ -90,7 +90,7 @@ def run_box(url: str | None, notebook: str, hub: str | None) -> str:
         ":class: tip run-this-notebook",
         "",
         f"* {{download}}`Download the notebook (.ipynb) <{links['download']}>`, then run it in"
-        " JupyterLab from a clone of the series (`make lab`; see *In class* on the first page).",
+        " JupyterLab from a clone of the series (`make lab`; see [In class](../index.md#in-class)).",
     ]
     if "colab" in links:
         lines.append(
@@ -119,7 +119,6 @@ networks read it. This is what it looks like after drawing a 7:
 
 ```{{image}} /{PAD_IMAGE}
 :alt: {PAD_ALT}
-:width: 100%
 ```
 
 To use it, run notebooks 03 and 04 first, in the same mode, then open this
