@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow  # a Sphinx build of the whole series, about 15 s 
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 FETCHED = (("img", "src"), ("script", "src"), ("link", "href"), ("source", "src"), ("iframe", "src"))
+LOADED_LINKS = ("stylesheet", "icon", "preload", "modulepreload", "manifest")
+REMOTE_IN_CSS = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])(?:https?:)?//""", re.IGNORECASE)
 
 
 def test_the_book_builds_with_no_warning(book: Build) -> None:
@@ -57,16 +59,11 @@ def test_every_internal_link_and_image_resolves_and_nothing_comes_from_another_s
         name = page.relative_to(book.html)
         for tag, attribute in FETCHED:
             for element in soup.find_all(tag, attrs={attribute: True}):
-                reference = element[attribute]
-                if (
-                    element.name == "link"
-                    and "stylesheet" not in element.get("rel", [])
-                    and ("icon" not in " ".join(element.get("rel", [])))
-                ):
-                    if _target(page, reference) is None:
-                        continue  # a <link rel="canonical"> or "next" that nothing loads
-                if _target(page, reference) is None and not reference.startswith("data:"):
-                    remote.append(f"{name}: <{tag} {attribute}={reference}>")
+                rel = " ".join(element.get("rel", []))
+                if tag == "link" and not any(kind in rel for kind in LOADED_LINKS):
+                    continue  # <link rel="next">, "index", "search": references, nothing is loaded
+                if _target(page, element[attribute]) is None and not element[attribute].startswith("data:"):
+                    remote.append(f"{name}: <{tag} {attribute}={element[attribute]}>")
         for anchor in soup.find_all("a", href=True):
             target = _target(page, anchor["href"])
             if target is None:
@@ -80,6 +77,9 @@ def test_every_internal_link_and_image_resolves_and_nothing_comes_from_another_s
             target = _target(page, image["src"])
             if target is not None and not target[0].is_file():
                 broken.append(f"{name}: <img src={image['src']}> (no such file)")
+    for stylesheet in book.html.rglob("*.css"):
+        if REMOTE_IN_CSS.search(stylesheet.read_text(encoding="utf-8", errors="replace")):
+            remote.append(f"{stylesheet.relative_to(book.html)} loads a font or an image from another site")
     assert not broken, "broken links or images:\n" + "\n".join(broken)
     assert not remote, "a page loads something from another site (the book must work offline):\n" + "\n".join(
         remote
