@@ -18,6 +18,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 import build_book  # noqa: E402
 
+# The repository and class hub the tests publish the book for (example addresses; nothing is fetched).
+PUBLISHED_URL = "https://github.com/example-school/mnist-cnn-notebooks"
+PUBLISHED_HUB = "https://hub.example.edu"
+
 
 @dataclass
 class Build:

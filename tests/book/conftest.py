@@ -9,10 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # book_site, this suite's helpers
 
-from book_site import Build, build  # noqa: E402
-
-PUBLISHED_URL = "https://github.com/example-school/mnist-cnn-notebooks"
-PUBLISHED_HUB = "https://hub.example.edu"
+from book_site import PUBLISHED_HUB, PUBLISHED_URL, Build, build  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from book_site import Build
+from book_site import PUBLISHED_HUB, PUBLISHED_URL, Build
 from build_book import PROJECT_ROOT, launch_links
-from conftest import PUBLISHED_HUB, PUBLISHED_URL
 
 pytestmark = pytest.mark.slow  # a Sphinx build of the whole series, about 15 s on two cores
 
