@@ -100,7 +100,7 @@ def across_digits(counts: np.ndarray) -> Verdict:
 
 @dataclass(frozen=True)
 class Band:
-    """Confidence against mistakes in one band: observed, expected, and their test."""
+    """Confidence against mistakes in one band: observed, expected, and their exact test."""
 
     name: str
     images: int
@@ -108,26 +108,58 @@ class Band:
     observed: int  # mistakes made
     expected: float  # mistakes a calibrated network makes: the sum of (1 - confidence)
     error: float  # standard error of that count: sqrt of the sum of c(1 - c)
-    z: float
+    z: float  # (observed - expected) / error: a picture of size, unreliable below ~5 expected
+    p_value: float  # exact, two-sided
     verdict: str
 
 
+def count_chances(p: np.ndarray) -> np.ndarray:
+    """The chance of 0, 1, 2, ... events when event i happens on its own with chance p[i].
+
+    Built one event at a time: each either adds one to the count or not.
+    """
+    chance = np.zeros(len(p) + 1)
+    chance[0] = 1.0
+    for n, p_i in enumerate(np.asarray(p, dtype=np.float64), start=1):
+        chance[1 : n + 1] = chance[1 : n + 1] * (1.0 - p_i) + chance[:n] * p_i
+        chance[0] *= 1.0 - p_i
+    return chance
+
+
+def exact_count_test(p: np.ndarray, observed: int) -> tuple[float, int]:
+    """Two-sided exact p-value of `observed` events among independent ones with chances `p`.
+
+    Returns (p-value, direction): +1 when the count is high, -1 when low. The
+    p-value is twice the smaller tail, each tail summed directly so that tiny
+    values keep their precision.
+    """
+    chance = count_chances(p)
+    too_many, too_few = float(chance[observed:].sum()), float(chance[: observed + 1].sum())
+    return min(1.0, 2.0 * min(too_many, too_few)), (1 if too_many < too_few else -1)
+
+
 def calibration(
-    confidence: np.ndarray, right: np.ndarray, edges: Sequence[float], names: Sequence[str]
+    confidence: np.ndarray,
+    right: np.ndarray,
+    edges: Sequence[float],
+    names: Sequence[str],
+    tests: int = 1,
 ) -> list[Band]:
     """Per confidence band, the mistakes observed against those the confidences predict.
 
     A calibrated network answering with confidence c is wrong with probability
     1 - c, so a band's mistakes have mean sum(1 - c) and variance sum(c(1 - c)).
-    More mistakes than that by two standard errors is over-confidence, fewer is
-    under-confidence, anything closer is "calibrated within noise".
+    The verdict comes from the exact distribution of that count (`count_chances`),
+    not from z, which misleads where a band expects a handful of mistakes. With
+    `tests` bands judged at once, each counts only below LEVEL / tests (Bonferroni).
     """
     confidence = np.asarray(confidence, dtype=np.float64)
     right = _as_right(right, "right")
     if len(names) != len(edges) + 1:
         raise ValueError(f"{len(edges)} edges make {len(edges) + 1} bands, got {len(names)} names.")
+    if tests < 1:
+        raise ValueError(f"tests counts the bands judged together: at least 1, got {tests}.")
     band = np.digitize(confidence, edges)
-    limit = stats.norm.isf(LEVEL / 2)  # 1.96
     rows = []
     for k, name in enumerate(names):
         inside = band == k
@@ -138,13 +170,13 @@ def calibration(
         expected = float((1.0 - c).sum())
         error = float(np.sqrt((c * (1.0 - c)).sum()))
         z = (observed - expected) / error if error > 0 else 0.0
-        if z > limit:
-            verdict = "over-confident"
-        elif z < -limit:
-            verdict = "under-confident"
-        else:
-            verdict = "calibrated within noise"
-        rows.append(Band(name, int(inside.sum()), float(c.mean()), observed, expected, error, z, verdict))
+        p_value, direction = exact_count_test(1.0 - c, observed)
+        verdict = "calibrated within noise"
+        if p_value < LEVEL / tests:
+            verdict = "over-confident" if direction > 0 else "under-confident"
+        rows.append(
+            Band(name, int(inside.sum()), float(c.mean()), observed, expected, error, z, p_value, verdict)
+        )
     return rows
 
 

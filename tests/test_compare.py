@@ -99,3 +99,28 @@ def test_one_run_is_judged_by_the_seed_spread():
     assert compare.one_run_against_seeds(0.9900, seeds, ("change", "final")).verdict == "final better"
     with pytest.raises(ValueError, match="no spread"):
         compare.one_run_against_seeds(0.99, [0.99, 0.99])
+
+
+def test_count_chances_is_the_binomial_when_every_chance_is_the_same():
+    from scipy import stats
+
+    chances = compare.count_chances(np.full(30, 0.1))
+    assert np.allclose(chances, stats.binom.pmf(np.arange(31), 30, 0.1))
+
+
+def test_the_exact_band_test_keeps_tiny_p_values_and_their_direction():
+    p_value, direction = compare.exact_count_test(np.full(1000, 1e-4), 7)  # 0.1 expected
+    assert direction == 1 and 0 < p_value < 1e-9
+    p_value, direction = compare.exact_count_test(np.full(2000, 0.003), 0)  # 6 expected
+    assert direction == -1 and p_value == pytest.approx(2 * 0.997**2000)
+
+
+def test_calibration_verdicts_follow_the_exact_test_and_the_number_of_bands():
+    # 0 mistakes where 4.5 are expected: p = 0.022, a verdict alone, not among 8 bands.
+    confidence = np.full(1500, 0.997)
+    right = np.ones(1500, dtype=bool)
+    (alone,) = compare.calibration(confidence, right, [0.9], ["low", "high"])
+    assert alone.verdict == "under-confident" and alone.p_value == pytest.approx(2 * 0.997**1500)
+    (among_eight,) = compare.calibration(confidence, right, [0.9], ["low", "high"], tests=8)
+    assert among_eight.verdict == "calibrated within noise"
+    assert among_eight.z < -2  # where z alone would have called it
