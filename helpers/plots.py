@@ -462,7 +462,7 @@ def plot_study(
 
 # --- Calibration per confidence band (notebook 06) ------------------------------------------------
 
-CALIBRATION_LIMIT = 1.96  # |z| beyond which helpers.compare.calibration calls a band mis-calibrated (5 %)
+CALIBRATION_LIMIT = 1.96  # |z| of one test at 5 %; helpers.compare.calibration judges by its exact test
 
 
 @_projector_figure
@@ -470,16 +470,17 @@ def plot_calibration(bands: Mapping[str, Sequence]) -> Figure:
     """Per confidence band, each network's z: its mistakes against those its confidences predict.
 
     `bands` maps a network's name to its rows from `helpers.compare.calibration`,
-    whose z is (observed - expected mistakes) / standard error. A bar inside the
-    grey strip, |z| < 1.96, is calibrated within noise; above it the network made
-    more mistakes than its confidence says (over-confident), below it fewer. The
-    axis is linear within ±2 and logarithmic beyond, so a very large z does not
-    flatten the others.
+    whose z is (observed - expected mistakes) / standard error: above 0 the network
+    made more mistakes than its confidence says, below 0 fewer. The grey strip,
+    |z| < 1.96, is where one band alone would be within noise at 5 %; the verdicts
+    come from the rows' exact tests, corrected for the number of bands. The axis is
+    linear within ±2 and logarithmic beyond, so a very large z does not flatten
+    the others.
     """
     names = list(dict.fromkeys(row.name for rows in bands.values() for row in rows))
     width = 0.8 / len(bands)
     fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH, 3.8), layout="constrained")
-    ax.axhspan(-CALIBRATION_LIMIT, CALIBRATION_LIMIT, color="0.88", label="within noise")
+    ax.axhspan(-CALIBRATION_LIMIT, CALIBRATION_LIMIT, color="0.88", label="|z| < 1.96")
     for i, (network, rows) in enumerate(bands.items()):
         offset = (i - (len(bands) - 1) / 2) * width
         x = [names.index(row.name) + offset for row in rows]
