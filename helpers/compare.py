@@ -36,7 +36,14 @@ class Verdict:
         return self.verdict != NO_DIFFERENCE
 
     def __str__(self) -> str:
-        return f"{self.summary}; {self.test}: p = {self.p_value:.2g} -> {self.verdict}"
+        return f"{self.summary}; {self.test}: {p_text(self.p_value)} -> {self.verdict}"
+
+
+def p_text(p_value: float) -> str:
+    """A p-value as text, "p = 0.035"; one too small for a float to hold reads "p < 1e-300", never 0."""
+    if p_value < 1e-300:
+        return "p < 1e-300"
+    return f"p = {p_value:.2g}"
 
 
 def standard_error(accuracy: float, images: int) -> float:

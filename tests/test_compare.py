@@ -124,3 +124,10 @@ def test_calibration_verdicts_follow_the_exact_test_and_the_number_of_bands():
     (among_eight,) = compare.calibration(confidence, right, [0.9], ["low", "high"], tests=8)
     assert among_eight.verdict == "calibrated within noise"
     assert among_eight.z < -2  # where z alone would have called it
+
+
+def test_a_p_value_too_small_for_a_float_never_prints_as_zero():
+    a = np.ones(2000, dtype=bool)
+    b = np.zeros(2000, dtype=bool)
+    assert "p < 1e-300" in str(compare.paired(a, b))
+    assert compare.p_text(0.0351) == "p = 0.035"

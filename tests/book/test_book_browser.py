@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from book_site import PROJECT_ROOT, Build, serve
-from lab_session import launch_chromium
+from lab_session import WALKTHROUGH, launch_chromium
 from playwright.sync_api import Browser, sync_playwright
 
 pytestmark = pytest.mark.slow  # builds the book and drives a browser
@@ -27,7 +27,18 @@ OVERFLOW_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Browser:
+def browser(request: pytest.FixtureRequest) -> Browser:
+    """A Chromium of its own, from the walkthrough's Playwright when it runs in this session.
+
+    Playwright's sync API allows one instance per thread: when the whole suite
+    runs, the walkthrough (tests/conftest.py) has started it already.
+    """
+    walkthrough = request.config.stash.get(WALKTHROUGH, None)
+    if walkthrough is not None and walkthrough.playwright is not None:
+        browser = launch_chromium(walkthrough.playwright)
+        yield browser
+        browser.close()
+        return
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser

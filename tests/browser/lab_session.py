@@ -478,14 +478,14 @@ class Walkthrough:
             needs[name] = [run for call in calls for run in re.findall(r"[\"']([\w-]+)[\"']", call)]
         return needs
 
+    def trains(self, name: str) -> bool:
+        """True when the notebook saves a run that others load."""
+        return any(f"{save}(" in s for s in self.expected[name].sources for save in _SAVES)
+
     @functools.cached_property
     def order(self) -> list[str]:
         """The numbered notebooks in the order they start: those that load no run first, trainers first."""
-
-        def trains(name: str) -> bool:
-            return any(f"{save}(" in s for s in self.expected[name].sources for save in _SAVES)
-
-        return sorted(self.expected, key=lambda name: (bool(self.needs[name]), not trains(name)))
+        return sorted(self.expected, key=lambda name: (bool(self.needs[name]), not self.trains(name)))
 
     def runs_saved(self, names: list[str]) -> bool:
         """True when every named run is saved in the server's artifacts folder (run.json is written last)."""
@@ -531,11 +531,13 @@ class Walkthrough:
         for name in self.order:
             run = self.runs.get(name)
             if run and run.began is None and name not in self.failures:
-                loads_none = [n for n in self.order if not self.needs[n]]
+                # Every notebook that trains a run (and is not this one) done: a run still missing then
+                # never comes, and the notebook itself says what to do.
+                trainers = [n for n in self.order if self.trains(n) and n != name]
                 if self.runs_saved(self.needs[name]) or all(
-                    n in self.pages or n in self.failures for n in loads_none
+                    n in self.pages or n in self.failures for n in trainers
                 ):
-                    self._run_all(name)  # with a run missing, the notebook itself says what to do
+                    self._run_all(name)
 
     def run_notebook(self, name: str) -> Page:
         """Wait until `name` has run (starting the walkthrough if need be); return its page, in front.
