@@ -230,7 +230,7 @@ def test_show_digits_uses_fewer_columns_for_long_captions():
 def test_show_digits_keeps_its_signature_and_checks():
     """Columns and suptitle may be given by position, and images may carry a channel axis."""
     fig = plots.show_digits(digits(6)[..., None], [str(i) for i in range(6)], 3, "six digits")
-    assert fig._suptitle.get_text() == "six digits"
+    assert fig.get_suptitle() == "six digits"
     assert sum(1 for ax in fig.axes if ax.images) == 6
     with pytest.raises(ValueError, match="titles"):
         plots.show_digits(digits(2), ["one"])
@@ -253,7 +253,8 @@ def test_bar_chart_legends_cover_no_bar(real_arrays, name):
         assert overlap_area(legend, extent(bar, fig)) == 0, (
             f"the legend covers the bar at x={bar.get_x():.1f}"
         )
-    assert overlap_area(legend, extent(fig._suptitle, fig)) == 0, "the legend covers the title"
+    (title,) = [text for text in fig.texts if text.get_text() == fig.get_suptitle()]
+    assert overlap_area(legend, extent(title, fig)) == 0, "the legend covers the title"
 
 
 def test_history_legend_covers_no_curve():
