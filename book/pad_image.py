@@ -18,7 +18,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "tests" / "browser"))
 from lab_session import (  # noqa: E402
-    _KERNEL_READY_JS,
+    KERNEL_READY_JS,
     LabServer,
     click_menu,
     free_port,
@@ -27,9 +27,11 @@ from lab_session import (  # noqa: E402
 )
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+sys.path.insert(0, str(PROJECT_ROOT))
+from helpers.handwriting import PAD_SIZE  # noqa: E402  (the pad's side in its own units)
+
 NOTEBOOK = "07_your_own_digits.ipynb"
 OUTPUT = PROJECT_ROOT / "book" / "images" / "drawing-pad.png"
-PAD_UNITS = 280  # the pad's side in its own units (helpers.handwriting.PAD_SIZE)
 SEVEN = [(70 + 7 * i, 60) for i in range(21)] + [(210 - 4.5 * i, 60 + 9.5 * i) for i in range(1, 21)]
 ANSWERED_JS = """() => [...document.querySelectorAll('.mnist-pad .top-digit')]
   .every(shown => shown.dataset.digit === '7')"""
@@ -51,7 +53,7 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1024, "height": 768})
                 page.goto(f"{server.url}/lab/workspaces/pad?reset&token={server.token}")
                 open_from_file_browser(page, NOTEBOOK)
-                page.wait_for_function(_KERNEL_READY_JS, timeout=60_000, polling=250)
+                page.wait_for_function(KERNEL_READY_JS, timeout=60_000, polling=250)
                 click_menu(page, "Run", "Run All Cells")
                 canvas = page.locator(".mnist-pad-canvas")
                 canvas.wait_for(state="attached", timeout=300_000)
@@ -60,7 +62,7 @@ def main() -> None:
                 page.wait_for_function("() => document.querySelector('.mnist-pad').dataset.state === 'empty'")
                 canvas.scroll_into_view_if_needed()
                 box = canvas.bounding_box()
-                scale = box["width"] / PAD_UNITS
+                scale = box["width"] / PAD_SIZE
                 points = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in SEVEN]
                 page.mouse.move(*points[0])
                 page.mouse.down()

@@ -480,7 +480,7 @@ def plot_calibration(bands: Mapping[str, Sequence]) -> Figure:
     names = list(dict.fromkeys(row.name for rows in bands.values() for row in rows))
     width = 0.8 / len(bands)
     fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH, 3.8), layout="constrained")
-    ax.axhspan(-CALIBRATION_LIMIT, CALIBRATION_LIMIT, color="0.88", label="|z| < 1.96")
+    ax.axhspan(-CALIBRATION_LIMIT, CALIBRATION_LIMIT, color="0.88", label=f"|z| < {CALIBRATION_LIMIT}")
     for i, (network, rows) in enumerate(bands.items()):
         offset = (i - (len(bands) - 1) / 2) * width
         x = [names.index(row.name) + offset for row in rows]

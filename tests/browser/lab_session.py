@@ -63,7 +63,7 @@ NO_BROWSER = (
 NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
 
 # JavaScript run in the page. The notebook panel is the only one: each notebook gets its own page.
-_KERNEL_READY_JS = """() => {
+KERNEL_READY_JS = """() => {
   const panel = document.querySelector('.jp-NotebookPanel');
   const kernel = panel?.querySelector('.jp-KernelName')?.textContent.trim() ?? '';
   const status = panel?.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status;
@@ -569,7 +569,7 @@ class Walkthrough:
             workspace = Path(name).stem.replace("_", "-")
             page.goto(f"{self.server.url}/lab/workspaces/{workspace}?reset&token={self.server.token}")
             open_from_file_browser(page, name)
-            page.wait_for_function(_KERNEL_READY_JS, timeout=UI_TIMEOUT_MS, polling=250)
+            page.wait_for_function(KERNEL_READY_JS, timeout=UI_TIMEOUT_MS, polling=250)
         except Exception as error:
             self.failures[name] = f"could not be opened: {error}"
             return False
