@@ -6,7 +6,8 @@ file, then replaces run.json in one atomic step (os.replace), so a kill leaves t
 or the new one, each naming a whole model file. Saves hold ``.lock`` (filelock; the OS frees it
 if a process dies), so they take turns, the later wins, and each deletes only model files that
 run.json does not name. Loaders take no lock: they check the digest, and look again when a save
-replaced run.json while they read.
+replaced run.json while they read. run.json also records the Python, TensorFlow and Keras versions
+that saved the run, so a model file another Keras cannot load is not mistaken for a damaged one.
 
 A teacher can publish their runs for a class (helpers.class_runs, `make class-runs`) into a folder
 students read through MNIST_CLASS_RUNS, laid out as ``<folder>/<mode>/<name>/``. The loaders take
@@ -20,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import platform
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import tensorflow as tf
 from filelock import FileLock
 
 from helpers import settings
@@ -60,6 +63,10 @@ class DamagedRunError(RunNotReadyError):
     """A saved run's file is truncated, corrupted or of the wrong shape: save it again."""
 
 
+class VersionMismatchError(RunError):
+    """Keras cannot load a run that other versions of Python, TensorFlow or Keras saved."""
+
+
 class ImageFormatMismatchError(RunError, ValueError):
     """The run was trained under another keras image_data_format than the current one."""
 
@@ -76,6 +83,11 @@ CLASS_FIX = (
     "Point MNIST_CLASS_RUNS at the folder your teacher published with `make class-runs`, ask them to "
     "publish it again, or unset MNIST_CLASS_RUNS and train your own runs"
 )
+
+
+def versions() -> dict[str, str]:
+    """The versions a run's model file depends on, as save_run records them in run.json."""
+    return {"Python": platform.python_version(), "TensorFlow": tf.__version__, "Keras": keras.__version__}
 
 
 def run_dir(name: str) -> Path:
@@ -200,6 +212,7 @@ def save_run(name: str, model: keras.Model, history: dict[str, list[float]], inf
         "history": history,
         "info": info,
         "image_data_format": keras.backend.image_data_format(),
+        "versions": versions(),
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     json.dumps(record)  # info that is not JSON fails here, before anything is written
@@ -296,6 +309,25 @@ def _check_image_format(name: str, record: dict[str, Any], from_class: bool) -> 
     )
 
 
+def _check_versions(name: str, record: dict[str, Any], from_class: bool, error: Exception) -> None:
+    """Raise VersionMismatchError when Keras failed on a run that other versions saved, else return."""
+    saved, here = record.get("versions"), versions()
+    if not isinstance(saved, dict):  # saved before runs recorded their versions
+        return
+    if not (changed := [what for what in here if saved.get(what) != here[what]]):
+        return
+    whose = "class's" if from_class else "saved"
+    teacher = f"{settings.describe_class_runs_setting()}. " if from_class else ""
+    raise VersionMismatchError(
+        f"The {whose} '{name}' run cannot be loaded by Keras here "
+        f"({type(error).__name__}: {error}).\nIt was saved with "
+        f"{', '.join(f'{what} {saved.get(what)}' for what in changed)}; this kernel runs "
+        f"{', '.join(f'{what} {here[what]}' for what in changed)}.\n{teacher}Install the versions the "
+        "project pins (`make install`, or `pip install -r requirements.txt`) and restart the kernel to "
+        f"load it; or replace it: {_run_notebooks([name], 'again')} to save it with the versions here."
+    ) from error
+
+
 def load_history(name: str) -> dict[str, Any]:
     """The saved record of a run, {'history': {metric: [per epoch]}, 'info': {...}}, for curves and facts."""
     folder, from_class = _located(name)
@@ -313,6 +345,7 @@ def load_model(name: str) -> keras.Model:
     except Exception as error:
         if not path.exists():  # a save replaced the run since the check
             return load_model(name)
+        _check_versions(name, record, from_class, error)
         damage = f"{path} cannot be loaded by Keras ({type(error).__name__}: {error})"
         raise _damaged(name, damage, from_class) from error
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
-import select
 import shutil
-import signal
 import stat
+import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -244,6 +245,89 @@ def test_a_model_file_that_matches_its_digest_but_is_no_keras_model(saved):
     damage_error(artifacts.load_model, path, "cannot be loaded by Keras")
 
 
+# --- Runs saved by other versions -------------------------------------------------------------------
+
+
+def installed(*distributions: str) -> str:
+    """The version pip installed of the first of these distributions that is installed."""
+    for distribution in distributions:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    raise LookupError(f"none of {distributions} is installed")
+
+
+def test_a_save_records_the_versions_it_ran_under(saved):
+    assert json.loads(record_path().read_text())["versions"] == {
+        "Python": ".".join(map(str, sys.version_info[:3])),
+        "TensorFlow": installed("tensorflow-cpu", "tensorflow"),
+        "Keras": importlib.metadata.version("keras"),
+    }
+
+
+def save_as_another_keras(versions: dict[str, str] | None) -> Path:
+    """Make the saved run one this Keras cannot load: a layer it does not know, under other versions.
+
+    As a newer Keras writes a layer class this one lacks; the digest in run.json
+    matches the new file, so only the versions tell this apart from damage.
+    """
+    path = model_path()
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members["config.json"] = members["config.json"].replace(b'"Dense"', b'"GatedDense"')
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    record = json.loads(record_path().read_text())
+    record["model"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    if versions is None:
+        del record["versions"]  # as saved before runs recorded their versions
+    else:
+        record["versions"] = versions
+    record_path().write_text(json.dumps(record))
+    return path
+
+
+def test_a_run_another_keras_saved_says_which_versions_and_what_to_do(saved):
+    here = json.loads(record_path().read_text())["versions"]
+    save_as_another_keras({**here, "Keras": "3.99.0"})
+    artifacts.require_runs(saved)  # whole: its digest matches
+    with pytest.raises(artifacts.VersionMismatchError) as error:
+        artifacts.load_model(saved)
+    assert not isinstance(error.value, RunNotReadyError)
+    lines = str(error.value).splitlines()
+    assert lines[0].startswith("The saved 'sequential' run cannot be loaded by Keras here (")
+    assert "GatedDense" in lines[0]
+    assert lines[1] == f"It was saved with Keras 3.99.0; this kernel runs Keras {keras.__version__}."
+    assert "(`make install`, or `pip install -r requirements.txt`) and restart the kernel" in lines[2]
+    assert lines[2].endswith(f"{FIX.removesuffix(' to save it.')} to save it with the versions here.")
+
+
+@pytest.mark.parametrize("versions", ["the same", "none recorded"])
+def test_a_run_keras_cannot_load_under_the_same_versions_is_damaged(saved, versions):
+    here = json.loads(record_path().read_text())["versions"]
+    path = save_as_another_keras(here if versions == "the same" else None)
+    damage_error(artifacts.load_model, path, "cannot be loaded by Keras", "GatedDense")
+
+
+def test_a_run_saved_before_runs_recorded_versions_loads(saved, tiny_model):
+    record = json.loads(record_path().read_text())
+    del record["versions"]
+    record_path().write_text(json.dumps(record))
+    artifacts.require_runs(saved)
+    assert_same_predictions(artifacts.load_model(saved), tiny_model(1))
+
+
+def test_a_damaged_run_of_other_versions_is_called_damaged(saved):
+    record = json.loads(record_path().read_text())
+    record["versions"] = {"Python": "3.12.1", "TensorFlow": "2.99.0", "Keras": "3.99.0"}
+    record_path().write_text(json.dumps(record))
+    path = model_path()
+    path.write_bytes(path.read_bytes()[:500])
+    damage_error(artifacts.load_model, path, "does not match its SHA-256 digest in run.json")
+
+
 @pytest.mark.parametrize("content", [b'{"history": {"loss": [0.9,', bytes(range(128, 256))])
 def test_run_json_that_is_not_json(saved, content):
     record_path().write_bytes(content)
@@ -408,67 +492,71 @@ def test_mnist_artifacts_that_is_a_file(clean_settings, tiny_model, run_history,
     assert a_file.read_text() == "not a folder"
 
 
-# Tests run as root, which chmod does not stop; so each attempt runs in a forked child that first
-# gives up root for the 'nobody' user. No mock: the operating system itself refuses the writes.
+# Tests run as root, which chmod does not stop; so the attempts run in a fresh Python process that
+# gives up root for the 'nobody' user once it has imported Keras. No mock: the operating system itself
+# refuses the writes. A fresh process, not a fork of this one: TensorFlow's threads do not survive a fork.
 NOBODY = 65534
+WITHOUT_ROOT = f"""
+import json, os, sys
+import keras
+from helpers import artifacts
 
-
-def outcome_in_child(attempt: Callable[[], object], timeout: float = 30) -> str:
-    """Run attempt() in a forked child without root; return 'ok' or 'ErrorClass: message'."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: file system calls only, no TensorFlow work
-        try:
-            os.close(read_end)
-            if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            try:
-                attempt()
-                outcome = "ok"
-            except BaseException as error:  # reported to the parent
-                outcome = f"{type(error).__name__}: {error}"
-            os.write(write_end, outcome.encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
+keras.utils.set_random_seed(1)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+if os.geteuid() == 0:
+    os.setgroups([])
+    os.setgid({NOBODY})
+    os.setuid({NOBODY})
+outcomes = []
+for folder, attempt in json.loads(sys.argv[1]):
+    os.environ["MNIST_ARTIFACTS"] = folder
     try:
-        if not select.select([read_end], [], [], timeout)[0]:
-            os.kill(pid, signal.SIGKILL)
-            pytest.fail("the child process did not answer")
-        with os.fdopen(read_end, "rb") as pipe:
-            return pipe.read().decode()
-    finally:
-        os.waitpid(pid, 0)
+        if attempt == "save":
+            artifacts.save_run("sequential", model, {{"loss": [0.5]}}, {{}})
+        else:
+            artifacts.check_artifacts_writable()
+        outcomes.append("ok")
+    except Exception as error:
+        outcomes.append(f"{{type(error).__name__}}: {{error}}")
+print(json.dumps(outcomes))
+"""
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="uses os.fork to drop privileges")
-def test_mnist_artifacts_that_cannot_be_written(clean_settings, tiny_model, run_history):
+def outcomes_without_root(attempts: list[tuple[Path, str]]) -> list[str]:
+    """Run each (MNIST_ARTIFACTS, 'check' or 'save') as 'nobody'; 'ok' or 'ErrorClass: message' for each."""
+    child = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ROOT, json.dumps([(str(folder), what) for folder, what in attempts])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert child.returncode == 0, child.stderr
+    return json.loads(child.stdout.splitlines()[-1])
+
+
+def test_mnist_artifacts_that_cannot_be_written(clean_settings):
     shared = Path(tempfile.mkdtemp(prefix="artifacts-test-"))  # pytest's own folders are owner-only
     try:
         shared.chmod(0o755)
-        (shared / "read-only").mkdir(mode=0o555)
-        (shared / "class" / "full" / "sequential").mkdir(parents=True)  # a run folder another user made
-        (shared / "class" / "full").chmod(0o777)
-        (shared / "class" / "full" / "sequential").chmod(0o555)
-        model = tiny_model(1)
-
-        def save() -> None:
-            artifacts.save_run("sequential", model, run_history, {})
-
-        clean_settings.setenv("MNIST_ARTIFACTS", str(shared / "read-only"))
-        for attempt in (check_artifacts_writable, save):
-            outcome = outcome_in_child(attempt).removeprefix("ArtifactsFolderError: ")
-            why = "writing fails (Permission denied)"
-            assert_names_the_setting(outcome, shared / "read-only" / "full", str(shared / "read-only"), why)
-        assert list((shared / "read-only").iterdir()) == []
-
-        clean_settings.setenv("MNIST_ARTIFACTS", str(shared / "class"))
-        assert outcome_in_child(check_artifacts_writable) == "ok"
-        outcome = outcome_in_child(save).removeprefix("ArtifactsFolderError: ")
-        folder = shared / "class" / "full" / "sequential"
-        assert_names_the_setting(outcome, folder, str(shared / "class"), "writing fails (Permission denied)")
+        read_only, class_root = shared / "read-only", shared / "class"
+        read_only.mkdir(mode=0o555)
+        (class_root / "full" / "sequential").mkdir(parents=True)  # a run folder another user made
+        (class_root / "full").chmod(0o777)
+        (class_root / "full" / "sequential").chmod(0o555)
+        outcomes = outcomes_without_root(
+            [(read_only, "check"), (read_only, "save"), (class_root, "check"), (class_root, "save")]
+        )
+        why = "writing fails (Permission denied)"
+        for outcome in outcomes[:2]:
+            message = outcome.removeprefix("ArtifactsFolderError: ")
+            assert_names_the_setting(message, read_only / "full", str(read_only), why)
+        assert list(read_only.iterdir()) == []
+        assert outcomes[2] == "ok"
+        folder = class_root / "full" / "sequential"
+        assert_names_the_setting(
+            outcomes[3].removeprefix("ArtifactsFolderError: "), folder, str(class_root), why
+        )
         assert list(folder.iterdir()) == []
     finally:
         for path in (shared, *shared.rglob("*")):
