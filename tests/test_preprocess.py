@@ -1,4 +1,4 @@
-"""Reshaping for both data formats, scaling and one-hot labels, on real MNIST and bad input."""
+"""Reshaping for both data formats, scaling and one-hot labels: known pixels, real MNIST, bad input."""
 
 from __future__ import annotations
 
@@ -8,31 +8,41 @@ import pytest
 from helpers.preprocess import add_channel_axis, input_shape, one_hot, prepare, scale_pixels
 
 
-@pytest.fixture(scope="module")
-def test_images(real_arrays):
-    return real_arrays["x_test"]
+def one_pixel_images() -> np.ndarray:
+    """Two blank 28 x 28 images but for pixel (row 5, column 7) of the second, set to 200."""
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    images[1, 5, 7] = 200
+    return images
 
 
-def test_channels_last(test_images):
-    shaped = add_channel_axis(test_images, "channels_last")
-    assert shaped.shape == (10000, 28, 28, 1)
-    np.testing.assert_array_equal(shaped[3, :, :, 0], test_images[3])
-    assert input_shape("channels_last") == (28, 28, 1)
-
-
-def test_channels_first(test_images):
-    shaped = add_channel_axis(test_images, "channels_first")
-    assert shaped.shape == (10000, 1, 28, 28)
-    np.testing.assert_array_equal(shaped[3, 0], test_images[3])
-    assert input_shape("channels_first") == (1, 28, 28)
-
-
-def test_default_format_follows_keras(test_images):
+@pytest.fixture
+def image_format():
+    """keras.backend.set_image_data_format for one test; the original format is put back afterwards."""
     import keras
 
-    expected = (1, 28, 28) if keras.backend.image_data_format() == "channels_first" else (28, 28, 1)
-    assert input_shape() == expected
-    assert add_channel_axis(test_images[:2]).shape == (2, *expected)
+    original = keras.backend.image_data_format()
+    yield keras.backend.set_image_data_format
+    keras.backend.set_image_data_format(original)
+
+
+@pytest.mark.parametrize(
+    ("data_format", "shape", "where"),
+    [("channels_last", (2, 28, 28, 1), [1, 5, 7, 0]), ("channels_first", (2, 1, 28, 28), [1, 0, 5, 7])],
+)
+def test_the_channel_axis_goes_where_the_format_says(data_format, shape, where):
+    shaped = add_channel_axis(one_pixel_images(), data_format)
+    assert shaped.shape == shape
+    assert np.argwhere(shaped).tolist() == [where] and shaped[tuple(where)] == 200
+    assert input_shape(data_format) == shape[1:]
+
+
+@pytest.mark.parametrize(
+    ("keras_format", "shape"), [("channels_last", (28, 28, 1)), ("channels_first", (1, 28, 28))]
+)
+def test_no_format_given_means_keras_s_own(image_format, keras_format, shape):
+    image_format(keras_format)
+    assert input_shape() == shape
+    assert add_channel_axis(one_pixel_images()).shape == (2, *shape)
 
 
 def test_unknown_data_format():
@@ -46,6 +56,14 @@ def test_wrong_image_shape(shape):
         add_channel_axis(np.zeros(shape, dtype=np.uint8))
 
 
+def test_scaling_known_pixels():
+    pixels = np.array([[0, 51, 102, 255]], dtype=np.uint8)
+    scaled = scale_pixels(pixels)
+    assert scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled, [[0.0, 0.2, 0.4, 1.0]], rtol=1e-7, atol=0)
+    assert pixels.tolist() == [[0, 51, 102, 255]]  # the raw array is left as it was
+
+
 def test_scaling_real_pixels(real_arrays):
     scaled = scale_pixels(real_arrays["x_train"])
     assert scaled.dtype == np.float32
@@ -54,9 +72,9 @@ def test_scaling_real_pixels(real_arrays):
     assert scaled.std() == pytest.approx(0.3081, abs=5e-5)
 
 
-def test_scaling_twice_is_refused(test_images):
+def test_scaling_twice_is_refused():
     with pytest.raises(ValueError, match="expected uint8 pixels"):
-        scale_pixels(scale_pixels(test_images))
+        scale_pixels(scale_pixels(one_pixel_images()))
 
 
 def test_one_hot_worked_example():
@@ -93,6 +111,8 @@ def test_prepare_a_split(real_arrays):
     assert split.images.shape == (100, 28, 28, 1) and split.images.dtype == np.float32
     assert split.targets.shape == (100, 10)
     assert split.labels[:5].tolist() == [7, 2, 1, 0, 4]
+    assert split.targets[0].tolist() == [0, 0, 0, 0, 0, 0, 0, 1, 0, 0]  # a 7
+    assert split.images.min() == 0.0 and split.images.max() == 1.0
     first = split.head(3)
     assert [len(part) for part in first] == [3, 3, 3]
     assert first.labels.tolist() == [7, 2, 1]
