@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks book class-runs student-copies hub-install test-deploy lab lab-quick test test-fast benchmark seed-spread clean
+.PHONY: install series notebooks book class-runs student-copies hub-install hub-check test-deploy lab lab-quick test test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -80,9 +80,16 @@ $(VENV)/.hub-installed: $(VENV)/.installed deploy/jupyterhub/requirements.txt de
 	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
 	touch $@
 
-## The class set-ups, for real: a JupyterHub on 127.0.0.1 where three students at once run 05 to 07
-## in quick mode on the class's runs (tests/hub), and a simulated Colab (tests/test_colab.py). About
-## 4 to 5 minutes on two cores; CI runs it after make test.
+## Before a class, as root, with the hub's environment: what would fail for students, one line per
+## problem with its fix, or one line saying all is ready. The hub runs the same check when it starts.
+hub-check:
+	@test -x $(BIN)/python || { echo "There is no $(VENV) here: run make hub-install first." >&2; exit 1; }
+	$(BIN)/python deploy/jupyterhub/hub_check.py
+
+## The class set-ups, for real: a JupyterHub on 127.0.0.1 built as deploy/jupyterhub/README.md says,
+## where three throw-away Linux accounts log in with their passwords in Chromium, pull the series and
+## open 05 to 08 on the class's runs, and the pre-flight check meets three broken set-ups (tests/hub);
+## and a simulated Colab (tests/test_colab.py). As root; CI runs it after make test.
 test-deploy: hub-install
 	$(BIN)/python -m pytest tests -m deploy
 

