@@ -13,17 +13,31 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install series notebooks book class-runs student-copies hub-install hub-check test-deploy lab lab-quick test test-fast benchmark seed-spread clean
+.PHONY: install lock series notebooks book class-runs student-copies hub-install hub-check test-deploy lab lab-quick test test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
-# uv installs the packages several times faster than pip; --compile-bytecode writes the .pyc files
-# that every kernel's imports need, even where PYTHONDONTWRITEBYTECODE keeps Python from writing them.
-$(VENV)/.installed: requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.txt
+# uv installs exactly what requirements.lock lists, checking every package against the lock's hashes
+# and removing any package the lock does not list; pip installs uv itself first, at the lock's version
+# and hashes. --compile-bytecode writes the .pyc files that every kernel's imports need, even where
+# PYTHONDONTWRITEBYTECODE keeps Python from writing them.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode requirements.lock
 	touch $@
+
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	awk '/^uv==/,!/\\$$/' requirements.lock > $(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
+
+## Resolve requirements.txt again into requirements.lock, keeping every pin that still fits, for every
+## platform and Python 3.11.5 or newer (the oldest the locked packages support). UPGRADE=keras lets one
+## package move to the newest release its range allows (UPGRADE="keras numpy" several, UPGRADE=all all).
+lock: | $(BIN)/uv
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.5 --generate-hashes \
+		--custom-compile-command "make lock" \
+		$(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE))) \
+		--output-file requirements.lock requirements.txt
 
 ## The series' main job: run every notebook in order, full mode; copies go to build/executed/.
 series: install
