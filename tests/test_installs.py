@@ -115,7 +115,8 @@ def _third_party_imports(folder: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("folder", "groups"),
-    [("helpers", ("", "tensorflow")), ("tests", ("", "tensorflow", "test"))],
+    [("helpers", ("", "tensorflow"))]
+    + [(folder, ("", "tensorflow", "test")) for folder in ("scripts", "benchmarks", "book", "tests")],
 )
 def test_every_package_the_code_imports_is_declared(folder: str, groups: tuple[str, ...]) -> None:
     declared = {canonicalize_name(r.name) for group in groups for r in _pyproject()[group]}
