@@ -84,7 +84,7 @@ lab-quick: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check notebooks
-	$(BIN)/python -m pytest tests -m "not deploy"
+	$(BIN)/python -m pytest tests -m "not deploy and not host"
 
 ## JupyterHub for a class (deploy/jupyterhub): the hub and nbgitpuller into .venv, the proxy with npm.
 hub-install: $(VENV)/.hub-installed
@@ -111,7 +111,7 @@ test-deploy: hub-install
 ## of real networks, no browser).
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests -m "not slow and not deploy"
+	$(BIN)/python -m pytest tests -m "not slow and not deploy and not host"
 
 ## Time the recipes' own float32 training against the series' path (about 25 minutes).
 benchmark: install

@@ -165,8 +165,13 @@ def test_beyond_study_refuses_bad_arguments(arguments, message):
     assert done.returncode == 2 and message in done.stderr
 
 
+@pytest.mark.host  # creates a cgroup on this machine: not in make test; run it with pytest -m host
 def test_short_thread_cap_runs_both_ways_inside_a_real_cgroup(tmp_path):
-    """A separate process: the script makes a cgroup, and its children join it before Python starts."""
+    """A separate process: the script makes a cgroup, and its children join it before Python starts.
+
+    Run by hand, as root, after changing helpers/threads.py or benchmarks/thread_cap.py:
+    `.venv/bin/python -m pytest -m host tests/test_benchmark.py`.
+    """
     report_path = tmp_path / "thread_cap.json"
     environ = {key: value for key, value in os.environ.items() if key != "MNIST_THREADS"}
     command = [sys.executable, str(THREAD_CAP), "--short", "--json", str(report_path)]
