@@ -31,10 +31,10 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
 
 ## Resolve requirements.txt again into requirements.lock, keeping every pin that still fits, for every
-## platform and Python 3.11.5 or newer (the oldest the locked packages support). UPGRADE=keras lets one
+## platform and Python 3.11.2 or newer (Debian 12's, which a class hub's venv is built from). UPGRADE=keras lets one
 ## package move to the newest release its range allows (UPGRADE="keras numpy" several, UPGRADE=all all).
 lock: | $(BIN)/uv
-	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.5 --generate-hashes \
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.2 --generate-hashes \
 		--custom-compile-command "make lock" \
 		$(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE))) \
 		--output-file requirements.lock requirements.txt
