@@ -31,8 +31,9 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
 
 ## Resolve requirements.txt again into requirements.lock, keeping every pin that still fits, for every
-## platform and Python 3.11.2 or newer (Debian 12's, which a class hub's venv is built from). UPGRADE=keras lets one
-## package move to the newest release its range allows (UPGRADE="keras numpy" several, UPGRADE=all all).
+## platform and Python 3.11.2 or newer (Debian 12's, which a class hub's venv is built from).
+## UPGRADE=keras lets one package move to the newest release its range allows (UPGRADE="keras numpy"
+## several, UPGRADE=all every one).
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.2 --generate-hashes \
 		--custom-compile-command "make lock" \
