@@ -6,10 +6,11 @@
 "recipe float32" follows the write-ups' code: float32 layers, NumPy arrays handed
 straight to fit(), validation on the test set where the recipe did it, and
 Adadelta with learning rate 1.0 so that the accuracies are comparable. "series"
-is what notebooks 03 and 04 run: helpers.train with the precision that
+is what notebooks 03 and 04 run: recipe_training.train with the precision that
 helpers.choose_precision() picks (bfloat16 mixed precision on CPUs with native
 bfloat16) and a shuffled, prefetched tf.data pipeline. Both use the recipe's
-network, batch size, epochs and seed. Each run is a separate process, so its
+network (built from its notebook's cell by lesson_networks.py), batch size,
+epochs and seed. Each run is a separate process, so its
 peak memory is its own. Prints a table and writes the same as JSON.
 """
 
@@ -53,18 +54,22 @@ COLUMNS = (
 
 def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> dict:
     """Train one recipe one way in this process and return its measurements."""
-    import helpers
+    import recipe_training
+    from lesson_networks import build
 
-    recipe = helpers.RECIPES[recipe_name]
+    import helpers
+    from helpers.recipes import RECIPES
+
+    recipe = RECIPES[recipe_name]
     epochs = epochs or (1 if short else recipe.epochs)
     train, test = mnist_splits(short)
 
     helpers.seed_everything()
     policy = "float32" if way == "recipe float32" else helpers.choose_precision().policy
-    model = recipe.build(helpers.input_shape(), policy)
+    model = build(recipe_name, policy)
     helpers.compile_with_adadelta(model, learning_rate=recipe.learning_rate)
     if way == "series":
-        run = helpers.train(recipe, model, train, test, epochs=epochs, verbose=0)
+        run = recipe_training.train(recipe, model, train, test, epochs=epochs, verbose=0)
         epoch_seconds, test_loss, test_accuracy = run.epoch_seconds, run.test_loss, run.test_accuracy
     else:
         timer = helpers.EpochTimer()

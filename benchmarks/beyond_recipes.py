@@ -7,11 +7,11 @@
     python benchmarks/beyond_recipes.py --short                  # a few hundred images, to check the script
 
 Every run trains on the same 55,000 training images for its planned number of
-epochs (helpers.beyond.EPOCHS unless a sweep point changes it) and is judged at
+epochs (study_plan.EPOCHS unless a sweep point changes it) and is judged at
 its last epoch on the same 5,000 validation images held out of the training set
 (stratified, seed 1), as it is and with test-time shifts. Each step
-(helpers.beyond.STEPS) trains once for each of --seeds; each sweep point
-(helpers.beyond.SWEEP, the final network with one setting changed) once, with
+(study_plan.STEPS) trains once for each of --seeds; each sweep point
+(study_plan.SWEEP, the final network with one setting changed) once, with
 seed 1. Only the final step's networks are scored on the test set, once each,
 and their averaged probabilities as an ensemble. The training arithmetic of each
 run is counted as 6 x forward multiply-adds per image x images x epochs.
@@ -74,24 +74,24 @@ def train_one(name: str, seed: int, short: bool, threads: int) -> dict:
     import time
 
     import keras
+    import study_plan as plan
 
     import helpers
-    from helpers import beyond
 
-    step = beyond.STEPS_BY_NAME[name]
+    step = plan.STEPS_BY_NAME[name]
     fit, validation, test = splits(short)
     keras.backend.clear_session()
     helpers.seed_everything(seed)
     policy = helpers.choose_precision().policy
     keras.mixed_precision.set_dtype_policy(policy)
-    model = step.build(helpers.input_shape(), policy)
+    model = step.build(policy)
     epochs = 1 if short else step.epochs
-    updates = -(-len(fit.images) // beyond.BATCH_SIZE) * epochs
+    updates = -(-len(fit.images) // plan.BATCH_SIZE) * epochs
     step.compile(model, updates)
     timer = helpers.EpochTimer()
     started = time.perf_counter()
     history = model.fit(
-        helpers.batched_dataset(fit, beyond.BATCH_SIZE, shuffle_seed=seed),
+        helpers.batched_dataset(fit, plan.BATCH_SIZE, shuffle_seed=seed),
         epochs=epochs,
         validation_data=helpers.batched_dataset(validation, helpers.EVALUATION_BATCH),
         callbacks=[timer],
@@ -110,8 +110,8 @@ def train_one(name: str, seed: int, short: bool, threads: int) -> dict:
         "threads": threads,
         "minutes": round(minutes, 2),
         "parameters": model.count_params(),
-        "multiply_adds": beyond.forward_multiply_adds(model),
-        "tflop": round(beyond.training_tflop(model, len(fit.images), epochs), 2),
+        "multiply_adds": helpers.beyond.forward_multiply_adds(model),
+        "tflop": round(plan.training_tflop(model, len(fit.images), epochs), 2),
         "validation_accuracy": accuracy(on_validation["plain"], validation.labels),
         "validation_accuracy_shifted": accuracy(on_validation["shifted"], validation.labels),
         # Measured by fit after each epoch, with the weights of that moment (not their moving average).
@@ -119,7 +119,7 @@ def train_one(name: str, seed: int, short: bool, threads: int) -> dict:
         "epoch_seconds": [round(seconds, 1) for seconds in timer.seconds],
     }
     result = {"record": record, "validation": on_validation, "validation_labels": validation.labels}
-    if step.name == beyond.FINAL.name:
+    if step.name == plan.FINAL.name:
         on_test = predictions(model, test.images)  # the test set's one use for this network
         record["test_accuracy"] = accuracy(on_test["plain"], test.labels)
         record["test_accuracy_shifted"] = accuracy(on_test["shifted"], test.labels)
@@ -144,12 +144,13 @@ def splits(short: bool):
 
 def predictions(model, images):
     """The model's probabilities for `images`, as they are and averaged over the test-time shifts."""
+    from study_plan import predict_with_shifts
+
     import helpers
-    from helpers import beyond
 
     return {
         "plain": model.predict(images, batch_size=helpers.EVALUATION_BATCH, verbose=0),
-        "shifted": beyond.predict_with_shifts(model, images, helpers.EVALUATION_BATCH),
+        "shifted": predict_with_shifts(model, images, helpers.EVALUATION_BATCH),
     }
 
 
@@ -265,7 +266,7 @@ def main() -> int:
     if not 1 <= args.jobs <= cores:
         parser.error(f"--jobs must be between 1 and the {cores} cores this process may use, got {args.jobs}")
 
-    from helpers.beyond import FINAL, STEPS, SWEEP  # each run's own process imports TensorFlow again
+    from study_plan import FINAL, STEPS, SWEEP  # each run's own process imports TensorFlow again
 
     steps = list(STEPS)
     if args.steps is not None:

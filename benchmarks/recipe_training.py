@@ -1,4 +1,7 @@
-"""The one path that trains a recipe as notebooks 03 and 04 do, for benchmarks and tests."""
+"""The one path that trains a recipe as notebooks 03 and 04 do, for benchmarks and tests.
+
+The network comes from the notebook's own cell (lesson_networks.py, beside this file).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,6 @@ from helpers.preprocess import PreparedSplit
 from helpers.recipe_runs import run_info
 from helpers.recipes import Recipe
 from helpers.run_sizes import epochs_for_mode
-
-
-def seed_everything(seed: int = settings.SEED) -> None:
-    """Seed Python, NumPy and TensorFlow so a run's weights and shuffles repeat."""
-    keras.utils.set_random_seed(seed)
 
 
 @dataclass

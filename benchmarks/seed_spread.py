@@ -3,7 +3,7 @@
     python benchmarks/seed_spread.py --json build/seed_spread.json  # seeds 1-10: about 75 minutes here
     python benchmarks/seed_spread.py --short                        # 1 epoch on a subset
 
-Trains each recipe through the series' path (helpers.train, the precision that
+Trains each recipe through the series' path (recipe_training.train, the precision that
 helpers.choose_precision() picks) once per seed; the seed sets the starting
 weights, the dropout masks and the order of the shuffled batches, and nothing
 else changes. For every run it records the test accuracy and loss, the test
@@ -48,9 +48,11 @@ COLUMNS = ("recipe", "seeds", "mean", "std", "min", "max", "at or above publishe
 
 def float32_accuracy(recipe: Recipe, model: keras.Model, test: PreparedSplit) -> float:
     """Test accuracy of the trained weights in a float32 copy of the network."""
+    from lesson_networks import build
+
     import helpers
 
-    twin = helpers.compile_with_adadelta(recipe.build(helpers.input_shape(), "float32"))
+    twin = helpers.compile_with_adadelta(build(recipe.name, "float32"))
     twin.set_weights(model.get_weights())
     return float(twin.evaluate(test.images, test.targets, batch_size=1000, verbose=0)[1])
 
@@ -60,16 +62,21 @@ def train_with_seed(
 ) -> dict:
     """Train one recipe with one seed, exactly as notebooks 03 and 04 do, and measure it."""
     import keras
+    import recipe_training
+    from lesson_networks import build
 
     import helpers
+    from helpers.recipes import RECIPES
 
-    recipe = helpers.RECIPES[recipe_name]
+    recipe = RECIPES[recipe_name]
     keras.backend.clear_session()
     helpers.seed_everything(seed)
-    model = recipe.build(helpers.input_shape(), helpers.choose_precision().policy)
+    model = build(recipe_name, helpers.choose_precision().policy)
     helpers.compile_with_adadelta(model, learning_rate=recipe.learning_rate)
     started = time.perf_counter()
-    run = helpers.train(recipe, model, train, test, epochs=epochs or recipe.epochs, seed=seed, verbose=0)
+    run = recipe_training.train(
+        recipe, model, train, test, epochs=epochs or recipe.epochs, seed=seed, verbose=0
+    )
     return {
         "recipe": recipe_name,
         "seed": seed,
@@ -125,7 +132,7 @@ def main() -> int:
 
     train, test = mnist_splits(args.short)
     epochs = 1 if args.short else args.epochs
-    published = {name: recipe.published_accuracy for name, recipe in helpers.RECIPES.items()}
+    published = {name: recipe.published_accuracy for name, recipe in helpers.recipes.RECIPES.items()}
 
     report = {"date": utc_now(), "short": args.short, "runs": []}
     for seed in args.seeds:

@@ -7,7 +7,7 @@ A shared JupyterHub or a container limits a kernel with a CPU quota, not with
 fewer cores: the kernel still sees the host's cores, and TensorFlow sizes its
 thread pools from them. This script creates a real cgroup with a quota of
 --cpus CPUs (cgroup v1 cpu.cfs_quota_us, or v2 cpu.max), trains the recipe
-through helpers.train in a child process inside it, and compares two ways:
+through recipe_training.train in a child process inside it, and compares two ways:
 
 - "capped": helpers reads the quota and sizes TensorFlow's pools to it;
 - "uncapped": MNIST_THREADS set to the host's cores, the pools TensorFlow
@@ -165,19 +165,22 @@ def throttling(before: dict[str, int], after: dict[str, int]) -> dict[str, float
 
 def measure_once(recipe_name: str, images: int, test_images: int, epochs: int, short: bool) -> dict:
     """Train one recipe in this process, which runs inside the cgroup, and return its measurements."""
+    import recipe_training
     import tensorflow as tf
+    from lesson_networks import build
 
     import helpers
     from helpers import threads
+    from helpers.recipes import RECIPES
 
-    recipe = helpers.RECIPES[recipe_name]
+    recipe = RECIPES[recipe_name]
     train, test = mnist_splits(short)
     train, test = train.head(images), test.head(test_images)
     helpers.seed_everything()
     precision = helpers.choose_precision()
-    model = recipe.build(helpers.input_shape(), precision.policy)
+    model = build(recipe_name, precision.policy)
     helpers.compile_with_adadelta(model, learning_rate=recipe.learning_rate)
-    run = helpers.train(recipe, model, train, test, epochs=epochs, verbose=0)
+    run = recipe_training.train(recipe, model, train, test, epochs=epochs, verbose=0)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "precision": precision.policy,

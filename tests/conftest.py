@@ -129,7 +129,7 @@ def run_history():
 
 @pytest.fixture(scope="session")
 def quick_functional(real_arrays):
-    """helpers.train's run of the functional recipe in quick mode, as notebook 04 trains it for a class.
+    """The functional recipe trained in quick mode as notebook 04 trains it for a class (recipe_training).
 
     Trained once per session (10,000 images, 3 epochs) in the precision
     MNIST_PRECISION chooses, then the dtype policy goes back to float32.
@@ -138,12 +138,12 @@ def quick_functional(real_arrays):
 
     from helpers import (
         FUNCTIONAL,
+    from lesson_networks import build
+    from recipe_training import train
         choose_precision,
         compile_with_adadelta,
-        input_shape,
         prepare,
         seed_everything,
-        train,
         training_split_for_mode,
     )
 
@@ -155,7 +155,7 @@ def quick_functional(real_arrays):
             training = training_split_for_mode(prepare(real_arrays["x_train"], real_arrays["y_train"]))
             test = prepare(real_arrays["x_test"], real_arrays["y_test"])
             seed_everything()
-            model = compile_with_adadelta(FUNCTIONAL.build(input_shape(), policy))
+            model = compile_with_adadelta(build("functional", policy))
             return train(FUNCTIONAL, model, training, test, verbose=0)
         finally:
             keras.mixed_precision.set_dtype_policy("float32")

@@ -1,14 +1,20 @@
-"""Notebook 08's building blocks: augmentation, schedule, shifts, arithmetic and the stored study."""
+"""Notebook 08's building blocks: its augmentation, the study's schedule and shifts, arithmetic, stored study.
+
+The augmentation and the network are 08's own cells (through lesson_networks);
+the schedule, the shifted predictions and the plan are the study's
+(benchmarks/study_plan.py); shifts, arithmetic and the stored study are
+helpers.beyond, which 08 calls.
+"""
 
 from __future__ import annotations
-
-import json
 
 import keras
 import numpy as np
 import pytest
+import study_plan as plan
+from lesson_networks import build, lesson
 
-from helpers import beyond, ladder_study
+from helpers import beyond
 
 
 def bar_images() -> np.ndarray:
@@ -20,7 +26,7 @@ def bar_images() -> np.ndarray:
 def test_augmentation_changes_images_only_while_training():
     images = bar_images()
     keras.utils.set_random_seed(1)
-    augment = beyond.augmentation()
+    augment = build("beyond").layers[1]  # 08's RandomAffine, at the final network's settings
     np.testing.assert_array_equal(np.asarray(augment(images, training=False)), images)
     changed = np.asarray(augment(images, training=True))
     assert changed.shape == images.shape
@@ -37,7 +43,7 @@ def test_augmentation_turns_shifts_and_zooms_as_its_settings_say(monkeypatch):
     monkeypatch.setattr(keras.random, "uniform", lambda shape, *args, **kwargs: keras.ops.ones(shape))
 
     def moved(degrees: float, pixels: float, zoom: float) -> np.ndarray:
-        return np.asarray(beyond.RandomAffine(degrees, pixels, zoom)(images, training=True))
+        return np.asarray(lesson("beyond")["RandomAffine"](degrees, pixels, zoom)(images, training=True))
 
     np.testing.assert_allclose(moved(0, 0, 0), images, atol=1e-6)
     np.testing.assert_allclose(moved(0, 2, 0), beyond.shifted(images, 2, 2), atol=1e-6)  # down and right
@@ -65,15 +71,15 @@ def test_shifted_predictions_average_the_five_copies():
 
     images = bar_images()
     model = Ink()
-    expected = np.mean([model.predict(beyond.shifted(images, *move), verbose=0) for move in beyond.SHIFTS], 0)
-    np.testing.assert_allclose(beyond.predict_with_shifts(model, images), expected, rtol=1e-6)
-    assert len(set(beyond.SHIFTS)) == 5 and (0, 0) in beyond.SHIFTS
+    expected = np.mean([model.predict(beyond.shifted(images, *move), verbose=0) for move in plan.SHIFTS], 0)
+    np.testing.assert_allclose(plan.predict_with_shifts(model, images), expected, rtol=1e-6)
+    assert len(set(plan.SHIFTS)) == 5 and (0, 0) in plan.SHIFTS
 
 
 def test_schedule_warms_up_over_a_quarter_then_falls_to_zero():
-    schedule = beyond.warmup_cosine(total_updates=400)
+    schedule = plan.warmup_cosine(total_updates=400)
     rate = lambda step: float(schedule(step))  # noqa: E731
-    start, peak = beyond.PEAK_LEARNING_RATE / 25, beyond.PEAK_LEARNING_RATE
+    start, peak = plan.PEAK_LEARNING_RATE / 25, plan.PEAK_LEARNING_RATE
     assert rate(0) == pytest.approx(start)
     assert rate(50) == pytest.approx((start + peak) / 2, rel=0.01)  # linear warm-up
     assert rate(100) == pytest.approx(peak)
@@ -86,38 +92,33 @@ def test_schedule_warms_up_over_a_quarter_then_falls_to_zero():
 @pytest.mark.parametrize(("updates", "fraction"), [(1, 0.25), (100, 0.0), (100, 1.0)])
 def test_schedule_refuses_runs_it_cannot_plan(updates, fraction):
     with pytest.raises(ValueError, match="at least 2 updates"):
-        beyond.warmup_cosine(updates, warmup_fraction=fraction)
+        plan.warmup_cosine(updates, warmup_fraction=fraction)
 
 
 def test_the_network_and_its_arithmetic():
-    model = beyond.build_compact_cnn((28, 28, 1))
+    model = build("beyond")
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    assert len(norms) == 5 and all(layer.momentum == beyond.BN_MOMENTUM == 0.9 for layer in norms)
-    assert model.count_params() == 56_858
+    assert len(norms) == 5 and all(layer.momentum == 0.9 for layer in norms)
     # 26x26x16x9 + 24x24x32x16x9 + 10x10x32x32x9 + 8x8x48x32x9 + 2x2x64x48x9 + 64x10
     assert beyond.forward_multiply_adds(model) == 97_344 + 2_654_208 + 921_600 + 884_736 + 110_592 + 640
-    assert beyond.training_tflop(model, 55_000, 12) == pytest.approx(18.49, abs=0.01)
-    with pytest.raises(ValueError, match="5 convolutions"):
-        beyond.build_compact_cnn((28, 28, 1), widths=(16, 32))
+    assert plan.training_tflop(model, 55_000, 12) == pytest.approx(18.49, abs=0.01)
 
 
-def test_the_final_network_saves_and_loads_with_its_augmentation(tmp_path):
-    model = beyond.build_compact_cnn((28, 28, 1))
-    model.save(tmp_path / "final.keras")
-    loaded = keras.models.load_model(tmp_path / "final.keras", compile=False)
-    assert type(loaded.layers[1]).__name__ == "RandomAffine"  # 08's own copy of the class may be registered
-    assert loaded.layers[1].get_config() == model.layers[1].get_config()
-    images = bar_images()
-    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), rtol=1e-5)
+def test_each_step_builds_and_compiles_what_it_names():
+    """The plan's steps become real networks and optimizers: augmentation, smoothing and the average."""
+    compact, augmentation, smoothing, ema = (step.compile(step.build(), 100) for step in plan.STEPS)
+    kinds = lambda model: {type(layer).__name__ for layer in model.layers}  # noqa: E731
+    assert "RandomAffine" not in kinds(compact) and "RandomAffine" in kinds(augmentation)
+    assert augmentation.loss.get_config()["label_smoothing"] == 0
+    assert smoothing.loss.get_config()["label_smoothing"] == ema.loss.get_config()["label_smoothing"] == 0.1
+    assert not smoothing.optimizer.use_ema and ema.optimizer.use_ema
+    narrow = next(point for point in plan.SWEEP if point.widths != plan.FINAL.widths)
+    assert narrow.build().count_params() < augmentation.count_params()
 
 
 def test_steps_add_one_idea_each_and_the_sweep_changes_one_setting():
-    names = [step.name for step in beyond.STEPS]
-    assert names == ["compact", "augmentation", "smoothing", "ema"] and beyond.FINAL is beyond.STEPS[1]
-    compact, augmentation, smoothing, ema = beyond.STEPS
-    assert not compact.augment and augmentation.augment
-    assert (augmentation.label_smoothing, smoothing.label_smoothing) == (0.0, beyond.LABEL_SMOOTHING)
-    assert not smoothing.ema and ema.ema and ema.label_smoothing == beyond.LABEL_SMOOTHING
+    names = [step.name for step in plan.STEPS]
+    assert names == ["compact", "augmentation", "smoothing", "ema"] and plan.FINAL is plan.STEPS[1]
     fields = (
         "augment",
         "strength",
@@ -129,8 +130,8 @@ def test_steps_add_one_idea_each_and_the_sweep_changes_one_setting():
         "ema",
         "epochs",
     )
-    for point in beyond.SWEEP:
-        changed = [name for name in fields if getattr(point, name) != getattr(beyond.FINAL, name)]
+    for point in plan.SWEEP:
+        changed = [name for name in fields if getattr(point, name) != getattr(plan.FINAL, name)]
         assert len(changed) == 1 and len(point.sweep) == 1, point.name
 
 
@@ -140,17 +141,17 @@ def test_the_final_network_is_the_best_step_on_validation():
     steps = [run for run in study["runs"] if not run["sweep"]]
     means = {
         step.name: np.mean([run["validation_accuracy_shifted"] for run in steps if run["step"] == step.name])
-        for step in beyond.STEPS
+        for step in plan.STEPS
     }
-    assert max(means, key=means.get) == beyond.FINAL.name, means
+    assert max(means, key=means.get) == plan.FINAL.name, means
 
 
 def test_a_missing_study_says_how_to_make_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(ladder_study, "RESULTS_FOLDERS", (tmp_path,))
+    monkeypatch.setattr(beyond, "RESULTS_FOLDERS", (tmp_path,))
     with pytest.raises(FileNotFoundError, match="beyond_recipes.json is missing .* --jobs 2"):
         beyond.stored_ladder()
     with pytest.raises(FileNotFoundError, match="beyond_timing_float32.json is missing .* --no-sweep"):
-        ladder_study.stored_timing()
+        beyond.stored_timing()
 
 
 def test_the_committed_study_covers_every_step_and_the_sweep():
@@ -158,19 +159,19 @@ def test_the_committed_study_covers_every_step_and_the_sweep():
     study = beyond.stored_ladder()
     assert not study["short"] and (study["fit_images"], study["validation_images"]) == (55_000, 5_000)
     steps = [run for run in study["runs"] if not run["sweep"]]
-    for step in beyond.STEPS:
+    for step in plan.STEPS:
         runs = [run for run in steps if run["step"] == step.name]
         assert len({run["seed"] for run in runs}) >= 3, step.name
         assert f"| {step.name} | {step.change} |" in study["table"]
-    assert {run["step"] for run in study["runs"] if run["sweep"]} == {point.name for point in beyond.SWEEP}
-    assert all(("test_accuracy" in run) == (run["step"] == beyond.FINAL.name) for run in study["runs"])
+    assert {run["step"] for run in study["runs"] if run["sweep"]} == {point.name for point in plan.SWEEP}
+    assert all(("test_accuracy" in run) == (run["step"] == plan.FINAL.name) for run in study["runs"])
     for run in study["runs"]:
         assert {"tflop", "seed", "step", "budget", "minutes", "validation_accuracy"} <= run.keys()
     assert study["ensemble"]["models"] >= 3
 
 
 def test_the_stored_timing_is_the_final_network_alone():
-    timing = ladder_study.stored_timing()
+    timing = beyond.stored_timing()
     [run] = timing["runs"]
     assert (run["step"], run["threads"], timing["jobs"], run["precision"]) == (
         "augmentation",
@@ -179,10 +180,3 @@ def test_the_stored_timing_is_the_final_network_alone():
         "float32",
     )
     assert not timing["short"] and run["tflop"] == pytest.approx(18.49, abs=0.01)
-
-
-@pytest.mark.parametrize("name", [ladder_study.STUDY, ladder_study.TIMING])
-def test_the_installed_package_has_the_same_results(name):
-    """helpers/study/ holds the stored results for an installed helpers package: the benchmark's files."""
-    clone, packaged = (folder / name for folder in ladder_study.RESULTS_FOLDERS)
-    assert json.loads(packaged.read_text()) == json.loads(clone.read_text())

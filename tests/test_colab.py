@@ -158,7 +158,7 @@ def test_a_hosted_service_installs_the_helpers_and_runs_the_set_up_of_01_and_07(
     (fake / "output.py").write_text(FAKE_COLAB)
     content = tmp_path / "content"  # Colab's working folder
     (content / "artifacts" / "smoke").mkdir(parents=True)
-    from helpers import artifacts, ladder_study
+    from helpers import artifacts, beyond
 
     with pytest.MonkeyPatch.context() as patch:  # 07 loads both recipes' runs: tiny ones do for its set-up
         patch.setenv("MNIST_SERIES_MODE", "smoke")
@@ -202,5 +202,5 @@ def test_a_hosted_service_installs_the_helpers_and_runs_the_set_up_of_01_and_07(
     assert Path(installed).is_relative_to(python.parent.parent) and "site-packages" in installed, installed
     assert int(samples) >= 10  # the sample drawings and photos came with the package
     assert int(study_runs) == len(
-        json.loads((ladder_study.RESULTS_FOLDERS[0] / ladder_study.STUDY).read_text())["runs"]
+        json.loads((beyond.RESULTS_FOLDERS[0] / beyond.STUDY).read_text())["runs"]
     )  # notebook 08's study

@@ -1,104 +1,115 @@
-"""The networks notebooks 03, 04 and 08 write out in Keras are the reference networks of helpers.
+"""The networks notebooks 03, 04 and 08 write on the page, as the benchmarks build them, and their saved runs.
 
-The notebooks show the recipes' layers in their own cells, where students edit
-them; benchmarks and tests build the same networks from helpers.models (and
-helpers.beyond for 08). This test runs each notebook's cells tagged
-"augmentation" (08 only) and "network" and compares what it builds
-with the reference, layer by layer: type, order, every setting, output shape and
-parameter count, under both precisions, so the two cannot drift apart.
+benchmarks/lesson_networks.py runs each notebook's cells tagged "network" (and
+08's "augmentation") and builds from the build_network they define: there is
+no other copy. These tests hold what the notebooks' prose says of the networks,
+08's variants that the study trains, and that a saved run of each kind loads in
+a fresh process that never ran its notebook, with the same predictions.
 """
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
+import json
 
 import keras
 import nbformat
+import numpy as np
 import pytest
+from lesson_networks import LESSONS, build, lesson
+from support import run_fresh_python
 
-import helpers
-from helpers import beyond, models
+from helpers import artifacts
+from helpers.recipes import compile_with_adadelta
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-CASES = [
-    ("03_sequential_cnn.ipynb", models.build_sequential_cnn, 1_199_882),
-    ("04_functional_cnn.ipynb", models.build_functional_cnn, 1_045_576),
-    ("08_beyond_the_recipes.ipynb", beyond.build_compact_cnn, 56_858),
-]
-
-
-def tagged_cells(notebook: str, tag: str) -> list[str]:
-    """The sources of the cells with `tag` in a notebook."""
-    return [
-        cell.source
-        for cell in nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
-        if tag in cell.get("metadata", {}).get("tags", [])
-    ]
-
-
-def network_cell(notebook: str) -> str:
-    """The source of the one cell tagged "network" in a notebook, after the cell it needs, if any."""
-    cells = tagged_cells(notebook, "network")
-    assert len(cells) == 1, f"{notebook} must have exactly one cell tagged 'network', found {len(cells)}"
-    return "\n\n".join([*tagged_cells(notebook, "augmentation"), cells[0]])
-
-
-@pytest.fixture
-def global_policy():
-    """Set Keras's global dtype policy as the notebooks do, and put float32 back afterwards."""
-    yield keras.mixed_precision.set_dtype_policy
-    keras.mixed_precision.set_dtype_policy("float32")
+# The parameters each notebook's prose states, and whether its network is a keras.Sequential.
+NETWORKS = {
+    "sequential": (1_199_882, True),
+    "functional": (1_045_576, False),
+    "beyond": (56_858, False),
+}
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-@pytest.mark.parametrize(("notebook", "reference", "parameters"), CASES)
-def test_notebook_network_is_the_reference(notebook, reference, parameters, policy, global_policy):
-    global_policy(policy)
-    namespace = {"keras": keras, "layers": keras.layers, "ops": keras.ops, "math": math, "helpers": helpers}
-    namespace["input_shape"] = (28, 28, 1)
-    exec(compile(network_cell(notebook), notebook, "exec"), namespace)
-    built = namespace["build_network"]()
-    expected = reference((28, 28, 1), policy)
-    assert models.architecture(built) == models.architecture(expected)
-    assert built.count_params() == expected.count_params() == parameters
-    assert type(built) is type(expected)  # Sequential stays Sequential, functional stays functional
+@pytest.mark.parametrize("name", NETWORKS)
+def test_each_notebooks_network_builds_in_either_precision_with_float32_probabilities(name, policy):
+    parameters, sequential = NETWORKS[name]
+    model = build(name, policy)
+    assert model.count_params() == parameters and isinstance(model, keras.Sequential) == sequential
+    weighted = [layer for layer in model.layers if layer.weights]
+    assert all(layer.dtype_policy.name == policy for layer in weighted[:-1])
+    assert weighted[-1].dtype_policy.name == "float32"  # the output layer, in any precision
+    assert all(weight.dtype == "float32" for weight in model.weights)  # weights stay float32
+    assert model(np.zeros((2, 28, 28, 1), dtype="float32")).dtype == "float32"
+    assert keras.mixed_precision.dtype_policy().name == "float32"  # build put the global policy back
 
 
-def test_architecture_tells_networks_apart():
-    """The comparison is sharp: one changed setting, or another precision, makes the architectures differ."""
-    reference = models.architecture(models.build_sequential_cnn((28, 28, 1)))
-    assert models.architecture(models.build_sequential_cnn((28, 28, 1))) == reference
-    changed = models.build_sequential_cnn((28, 28, 1))
-    changed.layers[3].rate = 0.3  # the first Dropout
-    assert models.architecture(changed) != reference
-    assert models.architecture(models.build_sequential_cnn((28, 28, 1), "mixed_bfloat16")) != reference
+def test_the_study_builds_08s_variants_from_its_cell():
+    """No augmentation (strength 0), narrower widths, dropout, a weaker augmentation: one cell builds them."""
+    kinds = lambda model: [type(layer).__name__ for layer in model.layers]  # noqa: E731
+    final = build("beyond")
+    assert kinds(final)[1] == "RandomAffine" and "Dropout" not in kinds(final)
+    assert "RandomAffine" not in kinds(build("beyond", strength=0))
+    assert build("beyond", widths=(12, 24, 24, 36, 48)).count_params() < 40_000
+    assert kinds(build("beyond", dropout=0.2))[-2] == "Dropout"
+    half, full = build("beyond", strength=0.5).layers[1], final.layers[1]
+    assert (half.degrees, half.pixels, half.zoom) == (full.degrees / 2, full.pixels / 2, full.zoom / 2)
 
 
-def test_architecture_sees_the_augmentation_settings():
-    """One changed setting of 08's augmentation layer, or none at all, makes the networks differ."""
-    reference = models.architecture(beyond.build_compact_cnn((28, 28, 1)))
-    assert models.architecture(beyond.build_compact_cnn((28, 28, 1))) == reference
-    changed = beyond.build_compact_cnn((28, 28, 1))
-    changed.layers[1].degrees = 20.0  # RandomAffine's largest turn
-    assert models.architecture(changed) != reference
-    assert models.architecture(beyond.build_compact_cnn((28, 28, 1), augment=False)) != reference
+def test_an_unknown_network_or_an_untagged_cell_is_named(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match="choose from"):
+        lesson("resnet")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def build_network(): pass")])
+    nbformat.write(notebook, tmp_path / "untagged.ipynb")
+    monkeypatch.setattr("lesson_networks.NOTEBOOKS", tmp_path)
+    monkeypatch.setitem(LESSONS, "untagged", "untagged.ipynb")
+    with pytest.raises(LookupError, match="untagged.ipynb defines no build_network.*tagged 'network'"):
+        lesson("untagged")
 
 
-def test_the_notebook_augmentation_moves_pixels_as_the_reference_does():
-    """08 writes its RandomAffine layer on the page: with the same seed it makes the same copies."""
-    namespace = {"keras": keras, "layers": keras.layers, "ops": keras.ops, "math": math, "helpers": helpers}
-    namespace["input_shape"] = (28, 28, 1)
-    exec(compile("\n\n".join(tagged_cells(CASES[2][0], "augmentation")), "08", "exec"), namespace)
-    images = keras.random.uniform((8, 28, 28, 1), seed=3)
-    settings = tuple(namespace[name] for name in ("ROTATION", "SHIFT", "ZOOM"))
-    assert settings == (beyond.ROTATION_DEGREES, beyond.SHIFT_PIXELS, beyond.ZOOM)
-    on_page = namespace["RandomAffine"](*settings, dtype="float32")
-    reference = beyond.augmentation()
-    on_page.generator = keras.random.SeedGenerator(7)
-    reference.generator = keras.random.SeedGenerator(7)
-    copies = keras.ops.convert_to_numpy(on_page(images, training=True))
-    expected = keras.ops.convert_to_numpy(reference(images, training=True))
-    assert (
-        abs(copies - expected).max() < 1e-5 and abs(expected - keras.ops.convert_to_numpy(images)).max() > 0.1
-    )
+# The fresh process: it imports helpers, loads each saved run with helpers.load_model, and predicts.
+# Only for 08's run does it first run 08's cells through lesson_networks, for RandomAffine.
+FRESH_LOAD = """
+import json
+import numpy as np
+import helpers
+names = {names}
+images = np.load({images!r})
+found = {{}}
+for name in names:
+    if name == "beyond":
+        from lesson_networks import lesson
+        page_class = lesson("beyond")["RandomAffine"]
+    model = helpers.load_model(name)
+    np.save({folder!r} + f"/{{name}}.npy", model.predict(images, verbose=0))
+    found[name] = [type(layer).__module__ + "." + type(layer).__name__ for layer in model.layers]
+    if name == "beyond":
+        found["page class rebuilt it"] = type(model.layers[1]) is page_class
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.slow  # trains each network on two batches, and a fresh process imports TensorFlow
+def test_every_kind_of_saved_run_loads_in_a_fresh_process_with_the_same_predictions(
+    clean_settings, tmp_path, real_arrays
+):
+    clean_settings.setenv("MNIST_SERIES_MODE", "smoke")
+    images = (real_arrays["x_test"][:32] / 255.0).astype("float32")[..., None]
+    train_images = (real_arrays["x_train"][:128] / 255.0).astype("float32")[..., None]
+    train_targets = keras.utils.to_categorical(real_arrays["y_train"][:128], 10)
+    expected = {}
+    for name in NETWORKS:
+        keras.utils.set_random_seed(1)
+        model = compile_with_adadelta(build(name))
+        # one epoch of two batches: dropout, batch normalization's averages and 08's augmentation all run
+        history = model.fit(train_images, train_targets, batch_size=64, epochs=1, verbose=0).history
+        artifacts.save_run(name, model, history, {"mode": "smoke", "test_accuracy": 0.5})
+        expected[name] = model.predict(images, verbose=0)
+    np.save(tmp_path / "images.npy", images)
+    code = FRESH_LOAD.format(names=list(NETWORKS), images=str(tmp_path / "images.npy"), folder=str(tmp_path))
+    settings = {"MNIST_SERIES_MODE": "smoke", "MNIST_ARTIFACTS": str(tmp_path / "artifacts")}
+    found = json.loads(run_fresh_python(code, settings).splitlines()[-1])
+    for name in NETWORKS:
+        np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"), expected[name], rtol=1e-5, atol=1e-7)
+    # 08's augmentation was rebuilt by the class its notebook's cell defines, the only one registered
+    assert found["beyond"][1] == "lesson_networks.beyond.RandomAffine" and found["page class rebuilt it"]
+    assert all(layer.startswith("keras.") for name in ("sequential", "functional") for layer in found[name])

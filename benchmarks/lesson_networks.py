@@ -1,0 +1,86 @@
+"""The networks of notebooks 03, 04 and 08, built from the notebooks' own cells: one source per network.
+
+Each notebook writes its network in a cell tagged "network" (08 also its
+augmentation, in cells tagged "augmentation"), where students read and edit it.
+Benchmarks and tests run those cells here, once per process, in a namespace that
+holds what the notebook has imported by then, and build from the
+`build_network` they define. Editing a notebook's cell changes what the
+benchmarks train; 08's RandomAffine is registered with Keras by its own cell,
+so a saved 08 run loads in any process that has called lesson("beyond").
+
+    from lesson_networks import build             # benchmarks/ on the path
+    model = build("sequential", "mixed_bfloat16")
+    compact = build("beyond", widths=(12, 24, 24, 36, 48), strength=0)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+import numpy as np
+
+import helpers  # before Keras, which the functions import: helpers imports TensorFlow quietly
+
+if TYPE_CHECKING:
+    import keras
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+LESSONS = {
+    "sequential": "03_sequential_cnn.ipynb",
+    "functional": "04_functional_cnn.ipynb",
+    "beyond": "08_beyond_the_recipes.ipynb",
+}
+TAGS = ("augmentation", "network")  # run in the notebook's order: 08's augmentation comes first
+
+
+def tagged_sources(notebook: str) -> list[str]:
+    """The sources of a notebook's cells tagged with one of TAGS, in the notebook's order."""
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    return [cell.source for cell in cells if set(TAGS) & set(cell.get("metadata", {}).get("tags", []))]
+
+
+@functools.cache
+def lesson(name: str) -> dict[str, Any]:
+    """The names notebook `name`'s tagged cells define (build_network, 08's RandomAffine, ...), run once."""
+    if name not in LESSONS:
+        raise ValueError(f"no lesson network is called {name!r}; choose from {sorted(LESSONS)}.")
+    import keras
+    from keras import layers, ops
+
+    notebook = LESSONS[name]
+    namespace: dict[str, Any] = {
+        "__name__": f"lesson_networks.{name}",  # the module its classes name, e.g. RandomAffine's
+        "keras": keras,
+        "layers": layers,
+        "ops": ops,
+        "math": math,
+        "np": np,
+        "input_shape": helpers.input_shape(),
+    }
+    exec(compile("\n\n".join(tagged_sources(notebook)), str(NOTEBOOKS / notebook), "exec"), namespace)
+    if not callable(namespace.get("build_network")):
+        raise LookupError(
+            f"{notebook} defines no build_network() in a cell tagged 'network': tag the cell that "
+            f"defines it (View > Cell Toolbar > Tags in Jupyter)."
+        )
+    return namespace
+
+
+def build(name: str, policy: str = "float32", **settings: Any) -> keras.Model:
+    """A fresh network of notebook `name`'s cell, computing under the dtype `policy`.
+
+    `settings` go to the cell's build_network (08's takes widths, dropout and
+    strength); the global dtype policy is put back as it was.
+    """
+    import keras
+
+    previous = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        return lesson(name)["build_network"](**settings)
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)
