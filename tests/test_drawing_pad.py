@@ -103,7 +103,8 @@ def test_the_pad_works_with_keras_models():
 
 def test_the_pad_sends_its_javascript_and_css_files_and_fetches_nothing(networks):
     pad = DrawingPad(networks)
-    source, style = pad._esm, pad._css  # the text anywidget sends to the browser
+    state = pad.get_state()  # the widget's state as ipywidgets sends it to the browser
+    source, style = state["_esm"], state["_css"]  # anywidget's names for the module and its style
     assert source == (VIEW_FOLDER / "drawing_pad.js").read_text(encoding="utf-8")
     assert style == (VIEW_FOLDER / "drawing_pad.css").read_text(encoding="utf-8")
     assert "export default" in source and "render" in source
