@@ -1,16 +1,18 @@
 """Shared fixtures: the real MNIST arrays, an environment free of the series' settings, test networks.
 
 When the session includes the browser walkthrough (tests/browser), it starts
-at the session's start and runs in the background: JupyterLab's kernels train
-while the unit tests run, and between two tests the walkthrough saves the
+at the session's start and runs in the background: JupyterLab's kernels run
+while the unit tests do, and between two tests the walkthrough saves the
 notebooks that finished and starts those whose saved runs now exist. The
-browser tests run last.
+browser tests run last. WALKTHROUGH_RUNS names a folder of smoke-mode runs for
+it (make test passes the runs its nbval step saved), so that it trains none.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -47,7 +49,8 @@ def walkthrough_in_background(request: pytest.FixtureRequest, tmp_path_factory: 
     if not any(_needs_walkthrough(item) for item in request.session.items):
         yield
         return
-    session = Walkthrough(tmp_path_factory.mktemp("jupyterlab"))
+    runs = os.environ.get("WALKTHROUGH_RUNS")
+    session = Walkthrough(tmp_path_factory.mktemp("jupyterlab"), Path(runs) if runs else None)
     request.config.stash[WALKTHROUGH] = session
     try:
         session.begin()

@@ -1,11 +1,13 @@
 """JupyterLab and Chromium for the browser walkthrough: start them, drive the UI, read the page, stop them.
 
-The server listens on 127.0.0.1 on a free port with a random token, in quick
+The server listens on 127.0.0.1 on a free port with a random token, in smoke
 mode, with the project's lab settings (jupyter/lab-settings, as `make lab` uses)
 and its own temporary artifacts, user-settings, workspaces, runtime, data and
 config folders, so it neither reads nor writes the user's ~/.jupyter or the
-project's artifacts/. It serves a copy of notebooks/ whose numbered notebooks
-have no stored outputs, so everything the tests see on screen comes from this run.
+project's artifacts/. It serves a copy of notebooks/: the notebooks it runs
+(RUN_ALL, and those that save runs these load, when none are given) have no
+stored outputs there, so what the tests see of them comes from this run; the
+others keep their committed outputs, which the tests see rendered.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ NO_BROWSER = (
     "(Debian/Ubuntu, as root) or `.venv/bin/python -m playwright install chromium`."
 )
 NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
+# The notebooks run with Run All Cells here: what they show needs a live kernel (07's pad and Photo
+# widgets). nbval runs every notebook in make test; the others are opened with their committed outputs.
+RUN_ALL = ("07_your_own_digits.ipynb",)
 
 # JavaScript run in the page. The notebook panel is the only one: each notebook gets its own page.
 KERNEL_READY_JS = """() => {
@@ -82,6 +87,8 @@ _RUN_STATE_JS = """() => {
     done: prompts.filter(p => /\\d/.test(p)).length,
   };
 }"""
+_IMAGES_LOADED_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output img')]
+  .every(img => img.complete)"""
 _REQUIRE_RUNS = re.compile(r"require_runs\(([^)]*)\)")  # helpers.require_runs("sequential", ...)
 _SAVES = ("save_run", "save_recipe_run")  # the helpers a notebook saves its trained run with
 _TWO_FRAMES_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
@@ -166,23 +173,23 @@ def expectations(path: Path) -> Expected:
 
 
 def stage_notebooks(destination: Path) -> dict[str, Expected]:
-    """Copy notebooks/ to destination, numbered notebooks stripped of outputs and execution counts.
+    """Copy notebooks/ to destination; return what each numbered notebook's committed copy expects.
 
-    Returns, in teaching order, what each numbered notebook's committed copy
-    expects, read from the same version of the file that was copied (others may
-    edit the notebooks while the suite runs).
+    The expectations are read from the same version of each file that was
+    copied (others may edit the notebooks while the suite runs), in teaching order.
     """
     shutil.copytree(NOTEBOOKS, destination, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    expected = {}
-    for path in numbered_notebooks(destination):
-        expected[path.name] = expectations(path)
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code":
-                cell.outputs = []
-                cell.execution_count = None
-        nbformat.write(notebook, path)
-    return expected
+    return {path.name: expectations(path) for path in numbered_notebooks(destination)}
+
+
+def strip_outputs(path: Path) -> None:
+    """Remove a notebook's stored outputs and execution counts, so that what shows comes from a run."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.write(notebook, path)
 
 
 def free_port() -> int:
@@ -424,23 +431,29 @@ class NotebookRun:
 
 
 class Walkthrough:
-    """A teacher's session: one JupyterLab, one browser, each notebook opened and run in its own page.
+    """A teacher's session: one JupyterLab, one browser, each notebook opened in its own page, some run.
 
     tests/conftest.py begins it when the session starts and calls advance()
     between tests; a step that fails there (no browser, say) is tried again
     when a test asks for a notebook, and fails that test with the fix in the
-    message.
+    message. runs_from is a folder of saved runs (MNIST_ARTIFACTS's layout, as
+    the nbval step of make test leaves) copied in before the server starts: a
+    notebook in RUN_ALL that loads runs then needs no other notebook run first.
     """
 
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.server: LabServer | None = None
+    def __init__(self, workdir: Path, runs_from: Path | None = None) -> None:
+        self.workdir, self.runs_from = workdir, runs_from
+        self.lab = LabServer(
+            root=self.staged(""), workdir=workdir / "lab", log_path=SCREENSHOTS / "jupyterlab.log"
+        )
+        self.server: LabServer | None = None  # self.lab, once it has started
+        self.to_run: list[str] = []  # the notebooks run with Run All Cells, in teaching order
         self.playwright: Playwright | None = None
         self.browser: Browser | None = None
         self.context: BrowserContext | None = None
         self.expected: dict[str, Expected] = {}  # per numbered notebook, in teaching order
         self.runs: dict[str, NotebookRun] = {}  # every notebook opened, finished or not
-        self.pages: dict[str, Page] = {}  # the notebooks whose Run All finished and was saved
+        self.pages: dict[str, Page] = {}  # the notebooks opened, and for those in to_run, run and saved
         self.opening_seconds: dict[str, float] = {}  # new page, JupyterLab loaded, notebook opened
         self.failures: dict[str, str] = {}
 
@@ -454,13 +467,18 @@ class Walkthrough:
             for old in SCREENSHOTS.glob("*.png"):  # what build/browser/ shows is from this run only
                 old.unlink()
             self.expected = stage_notebooks(self.staged(""))
+            if (
+                self.runs_from is not None
+                and (given := self.runs_from / self.lab.artifacts_dir().name).is_dir()
+            ):
+                shutil.copytree(given, self.lab.artifacts_dir(), dirs_exist_ok=True)
+            self.to_run = self.plan()
+            for name in self.to_run:
+                strip_outputs(self.staged(name))
         if self.server is None:
-            server = LabServer(
-                root=self.staged(""), workdir=self.workdir / "lab", log_path=SCREENSHOTS / "jupyterlab.log"
-            )
-            server.log_path.unlink(missing_ok=True)
-            server.start()
-            self.server = server
+            self.lab.log_path.unlink(missing_ok=True)
+            self.lab.start()
+            self.server = self.lab
         if self.context is None:
             self.context = self.browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
             self.context.set_default_timeout(UI_TIMEOUT_MS)
@@ -482,25 +500,42 @@ class Walkthrough:
         """True when the notebook saves a run that others load."""
         return any(f"{save}(" in s for s in self.expected[name].sources for save in _SAVES)
 
+    def plan(self) -> list[str]:
+        """The notebooks to run, in teaching order: RUN_ALL, and those that save a missing run these load."""
+        wanted, queue = set(), list(RUN_ALL)
+        while queue:
+            name = queue.pop()
+            if name not in wanted:
+                wanted.add(name)
+                queue += [
+                    artifacts.PRODUCED_BY[run] for run in self.needs[name] if not self.runs_saved([run])
+                ]
+        return [name for name in self.expected if name in wanted]
+
     @functools.cached_property
     def order(self) -> list[str]:
-        """The numbered notebooks in the order they start: those that load no run first, trainers first."""
-        return sorted(self.expected, key=lambda name: (bool(self.needs[name]), not self.trains(name)))
+        """The order the pages open: those to run (loading no run first, trainers first), then the rest."""
+
+        def key(name: str) -> tuple[bool, bool, bool]:
+            if name not in self.to_run:
+                return True, False, False  # teaching order, the sort being stable
+            return False, bool(self.needs[name]), not self.trains(name)
+
+        return sorted(self.expected, key=key)
 
     def runs_saved(self, names: list[str]) -> bool:
         """True when every named run is saved in the server's artifacts folder (run.json is written last)."""
-        assert self.server is not None
-        folder = self.server.artifacts_dir()
+        folder = self.lab.artifacts_dir()
         return all((folder / name / artifacts.RECORD).is_file() for name in names)
 
     def begin(self) -> None:
-        """Start the session and the notebooks that load no saved run, each with Run All once it is open.
+        """Start the session and the notebooks to run whose runs are there, each with Run All once it is open.
 
         The other pages open one per call of advance(). Safe to call again.
         """
         self.start()
         for name in self.order:
-            if self.needs[name]:
+            if name not in self.to_run or not self.runs_saved(self.needs[name]):
                 break
             if name not in self.runs and name not in self.failures and self._open(name):
                 self._run_all(name)
@@ -530,23 +565,24 @@ class Walkthrough:
             self._open(unopened[0])
         for name in self.order:
             run = self.runs.get(name)
-            if run and run.began is None and name not in self.failures:
-                # Every notebook that trains a run (and is not this one) done: a run still missing then
-                # never comes, and the notebook itself says what to do.
-                trainers = [n for n in self.order if self.trains(n) and n != name]
+            if run and run.began is None and name in self.to_run and name not in self.failures:
+                # Every notebook run here that trains a run (and is not this one) done: a run still missing
+                # then never comes, and the notebook itself says what to do.
+                trainers = [n for n in self.to_run if self.trains(n) and n != name]
                 if self.runs_saved(self.needs[name]) or all(
                     n in self.pages or n in self.failures for n in trainers
                 ):
                     self._run_all(name)
 
     def run_notebook(self, name: str) -> Page:
-        """Wait until `name` has run (starting the walkthrough if need be); return its page, in front.
+        """Wait until `name` is open, and has run if in to_run (starting the walkthrough if need be).
 
-        Every notebook opens from the file browser in a page of its own and runs
-        with Run > Run All Cells, several at once: a notebook that loads saved
-        runs starts once they are saved (see advance). Each notebook runs once per
-        session; its page (1024 x 768) and kernel stay open until the session
-        ends. The executed notebook is saved (File > Save Notebook) to staged(name).
+        Every notebook opens from the file browser in a page of its own; those in
+        to_run run with Run > Run All Cells, several at once: a notebook that
+        loads saved runs starts once they are saved (see advance). Each notebook
+        runs once per session; its page (1024 x 768) and kernel stay open until
+        the session ends. An executed notebook is saved (File > Save Notebook) to
+        staged(name). Returns the page, in front, its images loaded.
         """
         if name not in [path.name for path in numbered_notebooks()]:
             raise ValueError(f"{name!r} is not one of the numbered notebooks in {NOTEBOOKS}")
@@ -558,6 +594,7 @@ class Walkthrough:
             raise RuntimeError(f"{name} could not be run in JupyterLab: {self.failures[name]}")
         page = self.pages[name]
         page.bring_to_front()  # a page behind others gets few frames: drawing on it is slow
+        page.wait_for_function(_IMAGES_LOADED_JS, timeout=UI_TIMEOUT_MS, polling=250)
         return page
 
     def _open(self, name: str) -> bool:
@@ -575,6 +612,8 @@ class Walkthrough:
             return False
         self.opening_seconds[name] = time.monotonic() - opening
         self.runs[name] = NotebookRun(page, len(self.expected[name].sources))
+        if name not in self.to_run:
+            self.pages[name] = page  # shown with its committed outputs: nothing to run
         return True
 
     def _run_all(self, name: str) -> None:
