@@ -254,7 +254,7 @@ class Preflight:
         folder = hub.class_runs / hub.mode
         missing = [name for name in NEEDED_RUNS if not (folder / name / "run.json").is_file()]
         if missing:
-            held = sorted(p.parent.name for p in hub.class_runs.glob("*/sequential/run.json"))
+            held = sorted(p.parent.parent.name for p in hub.class_runs.glob("*/sequential/run.json"))
             holds = f"it holds {' and '.join(held)} mode" if held else "it holds no runs"
             other = f", or set MNIST_SERIES_MODE={held[0]}" if held else ""
             self.problems.append(

@@ -53,14 +53,8 @@ def free_port() -> int:
 class Student:
     name: str
     password: str
-
-    @property
-    def home(self) -> Path:
-        return Path(pwd.getpwnam(self.name).pw_dir)
-
-    @property
-    def uid(self) -> int:
-        return pwd.getpwnam(self.name).pw_uid
+    uid: int = -1
+    home: Path = Path()
 
 
 class Accounts:
@@ -74,6 +68,8 @@ class Accounts:
         for name in names:
             student = Student(f"{name}-{tag}", secrets.token_urlsafe(12))
             subprocess.run(["useradd", "-m", "-G", self.group, "-s", "/bin/bash", student.name], check=True)
+            account = pwd.getpwnam(student.name)
+            student.uid, student.home = account.pw_uid, Path(account.pw_dir)
             self.students.append(student)
             subprocess.run(["chpasswd"], input=f"{student.name}:{student.password}\n", text=True, check=True)
 

@@ -1,0 +1,69 @@
+"""The hub's settings: which mode it runs for what the teacher published, and folders closed to students.
+
+The pre-flight check itself, against a real hub's set-up, is in test_jupyterhub.py (make test-deploy).
+"""
+
+from __future__ import annotations
+
+import pwd
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "jupyterhub"))
+from hub_check import HubSettings, closed_folder  # noqa: E402
+
+sys.path.pop(0)
+
+
+def published(root: Path, *modes: str) -> dict[str, str]:
+    for mode in modes:
+        (root / mode / "sequential").mkdir(parents=True)
+    return {"MNIST_CLASS_RUNS": str(root)}
+
+
+@pytest.mark.parametrize(
+    ("modes", "expected"),
+    [(("full",), "full"), (("quick",), "quick"), (("full", "quick"), "quick"), ((), "quick")],
+)
+def test_the_hub_runs_the_mode_the_teacher_published(tmp_path, modes, expected):
+    hub = HubSettings.from_environment(published(tmp_path, *modes))
+    assert hub.mode == expected
+    assert hub.mode_chosen == (f"published in {tmp_path}" if modes else "no runs published")
+
+
+def test_mnist_series_mode_overrides_what_was_published(tmp_path):
+    hub = HubSettings.from_environment({**published(tmp_path, "quick"), "MNIST_SERIES_MODE": "Full"})
+    assert (hub.mode, hub.mode_chosen) == ("full", "MNIST_SERIES_MODE")
+
+
+def test_an_empty_mnist_class_runs_means_no_class_runs():
+    assert HubSettings.from_environment({"MNIST_CLASS_RUNS": ""}).class_runs is None
+    assert HubSettings.from_environment({}).class_runs == Path("/srv/mnist-class")
+
+
+@pytest.fixture
+def open_folder():
+    """A folder under /tmp that everyone may enter (pytest's own temporary folders are closed to others)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_the_folder_closed_to_a_student_is_named(open_folder):
+    nobody = pwd.getpwnam("nobody")
+    private = open_folder / "private"
+    (private / "bin").mkdir(parents=True)
+    python = private / "bin" / "python"
+    python.touch()
+    private.chmod(0o755)
+    assert closed_folder(python, nobody, [nobody.pw_gid]) is None
+    private.chmod(0o700)
+    assert closed_folder(python, nobody, [nobody.pw_gid]) == private
+    link = open_folder / "python-link"  # a venv's python: a link into a folder students cannot enter
+    link.symlink_to(python)
+    assert closed_folder(link, nobody, [nobody.pw_gid]) == private
