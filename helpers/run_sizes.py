@@ -2,7 +2,7 @@
 
 full   the recipes as written: every training image, each recipe's own epochs;
 quick  a class that cannot wait: a seeded subset and a few epochs;
-smoke  the test suite's walkthrough: just enough training that every cell runs
+smoke  the test suite (nbval in make test): just enough training that every cell runs
        and every check has a network that learnt something to look at.
 """
 

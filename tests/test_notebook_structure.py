@@ -1,7 +1,7 @@
 """Every numbered notebook has the parts a lesson is built from, found by their cell tags.
 
 `checks` tags the one cell that asserts what the text says; `solution` tags
-the collapsed solutions under the exercises. The walkthrough runs them; this
+the collapsed solutions under the exercises. make test runs them (nbval); this
 reads the files only.
 """
 

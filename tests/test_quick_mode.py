@@ -1,6 +1,6 @@
 """Quick mode as a class runs it: the functional recipe trained on quick mode's images and epochs.
 
-The test suite's walkthrough runs the notebooks at smoke size; this is where
+make test runs the notebooks at smoke size (under nbval); this is where
 the size a class sees trains for real, once, through the path notebook 04
 uses, and is held to what notebooks 04 and 07 say of it.
 """
