@@ -289,17 +289,24 @@ def save_as_another_keras(versions: dict[str, str] | None) -> Path:
     return path
 
 
-def test_a_run_another_keras_saved_says_which_versions_and_what_to_do(saved):
+@pytest.mark.parametrize("whose", ["saved", "class's"])
+def test_a_run_another_keras_saved_says_which_versions_and_what_to_do(saved, clean_settings, tmp_path, whose):
     here = json.loads(record_path().read_text())["versions"]
     save_as_another_keras({**here, "Keras": "3.99.0"})
+    if whose == "class's":  # the same run, published for a class: MNIST_ARTIFACTS's layout is the class's
+        class_root = artifacts.run_dir(saved).parents[1]
+        clean_settings.setenv("MNIST_CLASS_RUNS", str(class_root))
+        clean_settings.setenv("MNIST_ARTIFACTS", str(tmp_path / "student"))
     artifacts.require_runs(saved)  # whole: its digest matches
     with pytest.raises(artifacts.VersionMismatchError) as error:
         artifacts.load_model(saved)
     assert not isinstance(error.value, RunNotReadyError)
     lines = str(error.value).splitlines()
-    assert lines[0].startswith("The saved 'sequential' run cannot be loaded by Keras here (")
+    assert lines[0].startswith(f"The {whose} 'sequential' run cannot be loaded by Keras here (")
     assert "GatedDense" in lines[0]
     assert lines[1] == f"It was saved with Keras 3.99.0; this kernel runs Keras {keras.__version__}."
+    if whose == "class's":
+        assert lines[2].startswith(f"MNIST_CLASS_RUNS is set to {str(class_root)!r}. Install the versions")
     assert "(`make install`, or `pip install -r requirements.txt`) and restart the kernel" in lines[2]
     assert lines[2].endswith(f"{FIX.removesuffix(' to save it.')} to save it with the versions here.")
 
