@@ -61,7 +61,15 @@ def lesson(name: str) -> dict[str, Any]:
         "np": np,
         "input_shape": helpers.input_shape(),
     }
-    exec(compile("\n\n".join(tagged_sources(notebook)), str(NOTEBOOKS / notebook), "exec"), namespace)
+    given = sorted(key for key in namespace if not key.startswith("_"))
+    try:
+        exec(compile("\n\n".join(tagged_sources(notebook)), str(NOTEBOOKS / notebook), "exec"), namespace)
+    except Exception as error:
+        raise RuntimeError(
+            f"{notebook}'s cells tagged {' or '.join(TAGS)} failed to run outside the notebook "
+            f"({type(error).__name__}: {error}). They may use only {', '.join(given)} and the names "
+            f"they define themselves: define anything else they need in one of them."
+        ) from error
     if not callable(namespace.get("build_network")):
         raise LookupError(
             f"{notebook} defines no build_network() in a cell tagged 'network': tag the cell that "

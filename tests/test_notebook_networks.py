@@ -55,7 +55,7 @@ def test_the_study_builds_08s_variants_from_its_cell():
     assert (half.degrees, half.pixels, half.zoom) == (full.degrees / 2, full.pixels / 2, full.zoom / 2)
 
 
-def test_an_unknown_network_or_an_untagged_cell_is_named(monkeypatch, tmp_path):
+def test_an_unknown_network_an_untagged_cell_or_a_missing_name_is_named(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="choose from"):
         lesson("resnet")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def build_network(): pass")])
@@ -63,6 +63,11 @@ def test_an_unknown_network_or_an_untagged_cell_is_named(monkeypatch, tmp_path):
     monkeypatch.setattr("lesson_networks.NOTEBOOKS", tmp_path)
     monkeypatch.setitem(LESSONS, "untagged", "untagged.ipynb")
     with pytest.raises(LookupError, match="untagged.ipynb defines no build_network.*tagged 'network'"):
+        lesson("untagged")
+    cell = nbformat.v4.new_code_cell("def build_network(): pass\nBATCH = helpers.EVALUATION_BATCH")
+    cell.metadata["tags"] = ["network"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "untagged.ipynb")
+    with pytest.raises(RuntimeError, match="'helpers' is not defined.*only input_shape, keras, layers"):
         lesson("untagged")
 
 
