@@ -69,6 +69,20 @@ def test_dataset_batches_and_shuffles(splits):
     np.testing.assert_array_equal(in_order, train.labels)
 
 
+def test_a_seeded_dataset_reshuffles_every_epoch_and_repeats_with_its_seed(splits):
+    """Each epoch of fit sees a new order; the same seed gives the same orders again (a run repeats)."""
+    train = splits[0].head(500)
+
+    def epochs_of(seed: int) -> list[list[int]]:
+        dataset = batched_dataset(train, 100, shuffle_seed=seed)
+        return [np.concatenate([b[1].numpy().argmax(axis=1) for b in dataset]).tolist() for _ in range(2)]
+
+    first, second = epochs_of(1)
+    assert first != second and sorted(first) == sorted(second)
+    assert epochs_of(1) == [first, second]
+    assert epochs_of(2)[0] != first
+
+
 def test_train_refuses_an_uncompiled_model(splits):
     with pytest.raises(ValueError, match="compile the model first"):
         recipe_training.train(SEQUENTIAL, build("sequential"), *splits, epochs=1)
