@@ -44,17 +44,18 @@ def found(module):
 missing = [m for m in ("jupyterhub", "jupyterlab", "nbgitpuller", "helpers") if not found(m)]
 unreadable = []
 for top in json.loads(sys.argv[1]):
+    if not os.path.isdir(top):  # a file, or a folder the student cannot reach: open it
+        try:
+            open(top, "rb").close()
+        except OSError:
+            unreadable.append(top)
+        continue
     for folder, _, files in os.walk(top, onerror=lambda error: unreadable.append(error.filename)):
         for name in files:
             try:
                 open(os.path.join(folder, name), "rb").close()
             except OSError as error:
                 unreadable.append(error.filename)
-    if os.path.isfile(top) or not os.path.exists(top):
-        try:
-            open(top, "rb").close()
-        except OSError as error:
-            unreadable.append(error.filename)
 print(json.dumps({"missing": missing, "unreadable": unreadable}))
 """
 # Run by the venv's Python: the series' own check of saved runs, on the class's runs alone.

