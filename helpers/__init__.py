@@ -9,16 +9,17 @@ Where things go:
 * helpers/: only what a notebook imports, and what that needs. Data and its
   checks (data, preprocess, validation, run_sizes, input_pipeline), how a run
   computes (settings, precision, threads, seeding, epoch_timing), saved runs
-  (artifacts, recipes, recipe_runs, class_runs), reading results (evaluation,
-  compare, display, plots), notebook 07's own digits (handwriting,
-  drawing_pad, samples/) and notebook 08's stored study (beyond, study/).
+  (artifacts, recipes, recipe_runs), reading results (evaluation, compare,
+  display, plots), notebook 07's own digits (handwriting, drawing_pad,
+  samples/) and notebook 08's stored study (beyond, study/).
 * The networks live in the notebooks only, in cells tagged "network" (08's
   augmentation in cells tagged "augmentation"); benchmarks/lesson_networks.py
   builds them from there for the benchmarks and the tests.
 * benchmarks/: measuring and studies, with their own training path
   (recipe_training.py) and 08's study plan (study_plan.py).
 * tests/: the tests and what only they use (tests/support.py).
-* scripts/: the project's tools (running the series, hand-outs, the book).
+* scripts/: the project's tools (running the series, hand-outs, publishing a
+  class's runs, the book).
 """
 
 from helpers._quiet import import_tensorflow_quietly

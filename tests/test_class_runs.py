@@ -13,11 +13,16 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import artifacts, class_runs, settings
+from helpers import artifacts, settings
 from helpers.artifacts import ClassRunsError, DamagedRunError, ImageFormatMismatchError, RunError
 
-X = np.linspace(0, 1, 8, dtype="float32").reshape(2, 4)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+import publish_class_runs as class_runs  # noqa: E402  (scripts/publish_class_runs.py)
+
+sys.path.pop(0)
+
+X = np.linspace(0, 1, 8, dtype="float32").reshape(2, 4)
 
 
 def predictions(model: keras.Model) -> np.ndarray:
@@ -211,15 +216,10 @@ def test_the_archive_unpacks_into_a_class_folder(teacher, clean_settings, tmp_pa
 
 
 def test_the_script_publishes_and_says_what_students_set(teacher, tmp_path, monkeypatch, capsys):
-    sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-    try:
-        import publish_class_runs
-    finally:
-        sys.path.pop(0)
     monkeypatch.setattr(sys, "argv", ["publish_class_runs.py", "--dest", str(tmp_path / "again")])
-    assert publish_class_runs.main() == 0
+    assert class_runs.main() == 0
     assert f"Students set MNIST_CLASS_RUNS={tmp_path / 'again'}" in capsys.readouterr().out
     monkeypatch.setenv("MNIST_ARTIFACTS", str(tmp_path / "nobody"))
-    assert publish_class_runs.main() == 1
+    assert class_runs.main() == 1
     assert "Nothing was published: There are no saved runs" in capsys.readouterr().err
     assert settings.class_runs_root() is None
