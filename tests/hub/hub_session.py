@@ -144,9 +144,15 @@ class Site:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        teacher = {**env, "MNIST_NPZ": str(self.npz), "MNIST_ARTIFACTS": str(self.teacher)}
+        # Meanwhile the teacher trains with the clone's code, in this test's venv (the same lock).
+        teacher = {
+            **env,
+            "PYTHONPATH": str(self.series),
+            "MNIST_NPZ": str(self.npz),
+            "MNIST_ARTIFACTS": str(self.teacher),
+        }
         notebooks = ["03_sequential_cnn.ipynb", "04_functional_cnn.ipynb"]
-        scripts = PROJECT_ROOT / "scripts"
+        scripts = self.series / "scripts"
         run(
             [sys.executable, scripts / "run_series.py", "--output-dir", self.teacher / "executed", "--only"]
             + notebooks,
