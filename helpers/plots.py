@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
-from functools import wraps
-from typing import ParamSpec
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,18 +47,9 @@ PROJECTOR_STYLE = {
     "figure.titlesize": SUPTITLE_SIZE,
 }
 
-_P = ParamSpec("_P")
-
-
-def _projector_figure(plot: Callable[_P, Figure]) -> Callable[_P, Figure]:
-    """Build the figure under PROJECTOR_STYLE, so its text sizes hold whatever the user's rcParams say."""
-
-    @wraps(plot)
-    def styled(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
-        with plt.rc_context(PROJECTOR_STYLE):
-            return plot(*args, **kwargs)
-
-    return styled
+# Every figure is built under PROJECTOR_STYLE (@_projector_figure), so its text sizes hold whatever
+# the user's rcParams say.
+_projector_figure = plt.rc_context(PROJECTOR_STYLE)
 
 
 def text_width(text: str, size: float) -> float:
@@ -74,10 +63,10 @@ def _widest_caption(titles: Sequence[str]) -> float:
         return max((text_width(title, DIGIT_TITLE_SIZE) for title in titles), default=0.0)
 
 
-def digit_columns(titles: Sequence[str], columns: int, max_width: float = MAX_FIGURE_WIDTH) -> int:
+def digit_columns(titles: Sequence[str], columns: int) -> int:
     """How many digits go in a row: at most `columns`, captions readable and apart, rows evenly filled."""
     cell = max(MIN_DIGIT_SIZE, _widest_caption(titles) + _CAPTION_GAP)
-    fitting = max(1, min(columns, len(titles), math.floor(max_width / cell)))
+    fitting = max(1, min(columns, len(titles), math.floor(MAX_FIGURE_WIDTH / cell)))
     rows = -(-len(titles) // fitting)
     return -(-len(titles) // rows)  # 12 digits in rows of at most 5: 3 rows of 4, not 5 + 5 + 2
 
@@ -88,13 +77,11 @@ def show_digits(
     titles: Sequence[str],
     columns: int = 10,
     suptitle: str | None = None,
-    *,
-    max_width: float = MAX_FIGURE_WIDTH,
 ) -> Figure:
     """A grid of greyscale images (n, rows, cols), each with its caption above it (its label, say).
 
     `columns` is the most digits per row; fewer are used when the captions would
-    not fit side by side in `max_width` inches at DIGIT_TITLE_SIZE.
+    not fit side by side in MAX_FIGURE_WIDTH at DIGIT_TITLE_SIZE.
     """
     images = np.asarray(images)
     if images.ndim == 4 and 1 in (images.shape[1], images.shape[3]):  # a channel axis of size 1
@@ -107,15 +94,15 @@ def show_digits(
         raise ValueError("there are no images to show.")
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}.")
-    columns = digit_columns(titles, columns, max_width)
+    columns = digit_columns(titles, columns)
     rows = -(-len(images) // columns)
-    cell = max(_widest_caption(titles) + _CAPTION_GAP, min(MAX_DIGIT_SIZE, max_width / columns))
+    cell = max(_widest_caption(titles) + _CAPTION_GAP, min(MAX_DIGIT_SIZE, MAX_FIGURE_WIDTH / columns))
     side = min(cell, MAX_DIGIT_SIZE) - 0.1  # each digit is a square this wide, centred in its column
     caption = 1.7 * DIGIT_TITLE_SIZE / 72  # a caption's line and its gap to the digit below
     row = caption + side + 0.05
     top = 0.45 if suptitle else 0.0
     headline = text_width(suptitle, SUPTITLE_SIZE) + 0.2 if suptitle else 0.0
-    width = max(columns * cell, min(headline, max_width))
+    width = max(columns * cell, min(headline, MAX_FIGURE_WIDTH))
     height = rows * row + top
     margin = (width - columns * cell) / 2  # centres the grid under a headline wider than it
     fig = plt.figure(figsize=(width, height))
@@ -380,18 +367,14 @@ ANCHORS = (
 
 
 @_projector_figure
-def plot_study(study: Mapping, timing: Mapping | None = None, anchors: Sequence[Mapping] = ANCHORS) -> Figure:
+def plot_study(study: Mapping, timing: Mapping | None = None) -> Figure:
     """The study on the validation set (above); the final network and the recipes on the test set (below).
 
-    Above: one row per step, in the study's order, at its mean validation
-    accuracy with test-time shifts, its bar the range of its seeds, then the
-    sweep's single runs in one row; no test number is drawn there. Below: test accuracy against training
-    minutes measured one way only, float32 and alone on 2 cores: the recipes
-    (the anchors with minutes) and, from `timing` (the final network trained
-    alone), the final network at its seeds' mean test accuracy with shifts.
-    Published networks (anchors without a cost) and the target of 0.9960 are
-    horizontal lines there. The steps are named beside their row and the
-    rest in a legend above the lower axes, outside the data.
+    Above: each step's mean validation accuracy with shifts and the range of its
+    seeds, then the sweep's runs; no test number is drawn there. Below: test
+    accuracy against training minutes (float32, alone on 2 cores) for the
+    recipes and, from `timing`, the final network; published networks and the
+    target are horizontal lines.
     """
     fig, (study_ax, test_ax) = plt.subplots(2, 1, figsize=(MAX_FIGURE_WIDTH, 7.0), layout="constrained")
     steps = [run for run in study["runs"] if not run["sweep"]]
@@ -434,7 +417,7 @@ def plot_study(study: Mapping, timing: Mapping | None = None, anchors: Sequence[
     study_ax.xaxis.set_major_locator(MaxNLocator(5))
 
     for anchor, marker in zip(
-        [anchor for anchor in anchors if "minutes" in anchor], ("P", "X"), strict=False
+        [anchor for anchor in ANCHORS if "minutes" in anchor], ("P", "X"), strict=False
     ):
         test_ax.plot(
             anchor["minutes"],
@@ -454,7 +437,7 @@ def plot_study(study: Mapping, timing: Mapping | None = None, anchors: Sequence[
         with_range(
             test_ax, alone["minutes"], values, finals[0]["step"], f"final network ({len(finals)} seeds)"
         )
-    published = [anchor for anchor in anchors if "minutes" not in anchor]
+    published = [anchor for anchor in ANCHORS if "minutes" not in anchor]
     for anchor, line in zip(published, (":", "-."), strict=False):
         test_ax.axhline(anchor["accuracy"], color="black", ls=line, lw=1.2, label=f"{anchor['name']} (GPU)")
     test_ax.axhline(0.996, color=TARGET_COLOR, ls="--", lw=1.5, label="target: 0.9960")
@@ -477,11 +460,8 @@ CALIBRATION_LIMIT = 1.96  # |z| of one test at 5 %; helpers.compare.calibration 
 def plot_calibration(bands: Mapping[str, Sequence]) -> Figure:
     """Per confidence band, each network's z: its mistakes against those its confidences predict.
 
-    `bands` maps a network's name to its rows from `helpers.compare.calibration`,
-    whose z is (observed - expected mistakes) / standard error: above 0 the network
-    made more mistakes than its confidence says, below 0 fewer. The grey strip,
-    |z| < 1.96, is where one band alone would be within noise at 5 %; the verdicts
-    come from the rows' exact tests, corrected for the number of bands. The axis is
+    `bands` maps a network's name to its rows from `helpers.compare.calibration`.
+    The grey strip, |z| < 1.96, is one band within noise at 5 %. The axis is
     linear within ±2 and logarithmic beyond, so a very large z does not flatten
     the others.
     """
