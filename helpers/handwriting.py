@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
+from scipy import ndimage
 
 BOX = 20  # MNIST: the longer side of each digit, in pixels
 FRAME = 28  # MNIST: the side of each image
@@ -168,11 +169,7 @@ def _background_level(ink: np.ndarray) -> np.ndarray:
     block = max(2, math.ceil(max(rows, cols) / 16))
     padded = np.pad(ink, ((0, -rows % block), (0, -cols % block)), mode="edge")
     minima = padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block).min(axis=(1, 3))
-    spread = np.pad(minima, 2, mode="edge")
-    neighbourhood = np.min(
-        [spread[dr : dr + minima.shape[0], dc : dc + minima.shape[1]] for dr in range(5) for dc in range(5)],
-        axis=0,
-    )
+    neighbourhood = ndimage.minimum_filter(minima, size=5, mode="nearest")
     level = Image.fromarray(neighbourhood.astype("float32"), mode="F").resize(
         (cols, rows), Image.Resampling.BILINEAR
     )
@@ -220,17 +217,14 @@ def _without_specks(clean: np.ndarray) -> np.ndarray:
 
     Every pixel of a stroke, even one pixel thin, has at least two inked neighbours.
     """
-    inked = np.pad(clean > 0, 1)
-    rows, cols = clean.shape
-    around = sum(inked[dr : dr + rows, dc : dc + cols].astype(np.int8) for dr in range(3) for dc in range(3))
+    around = ndimage.convolve((clean > 0).astype(np.int8), np.ones((3, 3), np.int8), mode="constant")
     return np.where(around >= 3, clean, 0.0).astype("float32")
 
 
 def crop_to_ink(clean: np.ndarray) -> np.ndarray:
     """Cut the picture down to the smallest rectangle that holds all the ink."""
-    rows = np.flatnonzero(clean.max(axis=1) > 0)
-    cols = np.flatnonzero(clean.max(axis=0) > 0)
-    return clean[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+    [box] = ndimage.find_objects((clean > 0).astype(np.int8))
+    return clean[box].copy()
 
 
 def scale_to_box(cropped: np.ndarray, box: int = BOX) -> np.ndarray:
