@@ -178,16 +178,13 @@ def plot_history(
     for (name, history), color in zip(histories.items(), colors, strict=False):
         epochs = np.arange(1, len(history["loss"]) + 1)
         for ax, metric in ((loss_ax, "loss"), (acc_ax, "accuracy")):
-            ax.plot(epochs, history[metric], color=color, marker="o", ms=4, label=f"{name}: training")
-            ax.plot(
-                epochs,
-                history[f"val_{metric}"],
-                color=color,
-                ls="--",
-                marker="s",
-                ms=4,
-                label=f"{name}: {held_out}",
-            )
+            for key, ls, marker, images in (
+                (metric, "-", "o", "training"),
+                (f"val_{metric}", "--", "s", held_out),
+            ):
+                ax.plot(
+                    epochs, history[key], color=color, ls=ls, marker=marker, ms=4, label=f"{name}: {images}"
+                )
     loss_ax.set_title("Loss (lower is better)")
     loss_ax.set_ylabel("cross-entropy (log scale)" if log_loss else "cross-entropy")
     if log_loss:

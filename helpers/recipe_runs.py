@@ -17,11 +17,6 @@ from helpers.recipes import FUNCTIONAL, SEQUENTIAL, Recipe
 TITLES = {"Sequential": SEQUENTIAL.name, "functional": FUNCTIONAL.name}
 
 
-def compute_policy(model: keras.Model) -> str:
-    """The dtype policy of the model's first layer with weights, e.g. 'mixed_bfloat16'."""
-    return next(layer for layer in model.layers if layer.weights).dtype_policy.name
-
-
 def run_info(
     recipe: Recipe,
     model: keras.Model,
@@ -37,7 +32,8 @@ def run_info(
         "epochs": len(epoch_seconds),
         "batch_size": recipe.batch_size,
         "learning_rate": recipe.learning_rate,
-        "dtype_policy": compute_policy(model),
+        # the policy the model computes in, e.g. 'mixed_bfloat16': its first layer with weights
+        "dtype_policy": next(layer for layer in model.layers if layer.weights).dtype_policy.name,
         "training_images": training_images,
         "test_loss": float(test_loss),
         "test_accuracy": float(test_accuracy),
