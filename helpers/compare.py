@@ -55,6 +55,11 @@ def standard_error(accuracy: float, images: int) -> float:
     return math.sqrt(accuracy * (1.0 - accuracy) / images)
 
 
+def _better(p_value: float, first_ahead: bool, names: tuple[str, str]) -> str:
+    """The verdict in words: the one ahead is better where p_value is below LEVEL, else no difference."""
+    return f"{names[0] if first_ahead else names[1]} better" if p_value < LEVEL else NO_DIFFERENCE
+
+
 def _as_right(right: np.ndarray, name: str) -> np.ndarray:
     right = np.asarray(right)
     if right.dtype != bool:
@@ -76,11 +81,8 @@ def paired(right_a: np.ndarray, right_b: np.ndarray, names: tuple[str, str] = ("
     only_b = int((right_b & ~right_a).sum())
     discordant = only_a + only_b
     p_value = stats.binomtest(only_a, discordant, 0.5).pvalue if discordant else 1.0
-    verdict = NO_DIFFERENCE
-    if p_value < LEVEL:
-        verdict = f"{names[0] if only_a > only_b else names[1]} better"
     summary = f"only {names[0]} right: {only_a}, only {names[1]} right: {only_b}"
-    return Verdict("McNemar exact test", summary, float(p_value), verdict)
+    return Verdict("McNemar exact test", summary, float(p_value), _better(p_value, only_a > only_b, names))
 
 
 def across_digits(counts: np.ndarray) -> Verdict:
@@ -193,13 +195,11 @@ def across_seeds(a: Sequence[float], b: Sequence[float], names: tuple[str, str] 
     if len(a) < 2 or len(b) < 2:
         raise ValueError("a test across seeds needs at least two seeds of each setting.")
     result = stats.ttest_ind(a, b, equal_var=False)
-    verdict = NO_DIFFERENCE
-    if result.pvalue < LEVEL:
-        verdict = f"{names[0] if a.mean() > b.mean() else names[1]} better"
     summary = (
         f"{names[0]} {a.mean():.4f} ± {stats.sem(a):.4f}, {names[1]} {b.mean():.4f} ± {stats.sem(b):.4f}"
         f" (mean ± standard error, {len(a)} and {len(b)} seeds)"
     )
+    verdict = _better(result.pvalue, a.mean() > b.mean(), names)
     return Verdict("Welch t-test", summary, float(result.pvalue), verdict)
 
 
@@ -220,8 +220,5 @@ def one_run_against_seeds(
         raise ValueError("the seeds all gave the same accuracy: there is no spread to judge by.")
     t = (run - seeds.mean()) / (spread * math.sqrt(1 + 1 / len(seeds)))
     p_value = float(2 * stats.t.sf(abs(t), df=len(seeds) - 1))
-    verdict = NO_DIFFERENCE
-    if p_value < LEVEL:
-        verdict = f"{names[0] if t > 0 else names[1]} better"
     summary = f"{names[0]} {run:.4f} against {names[1]} {seeds.mean():.4f} (seed spread {spread:.4f})"
-    return Verdict("t-test against the seed spread", summary, p_value, verdict)
+    return Verdict("t-test against the seed spread", summary, p_value, _better(p_value, t > 0, names))
