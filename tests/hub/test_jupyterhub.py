@@ -176,7 +176,7 @@ def test_three_students_log_in_pull_the_series_and_open_05_to_08(site: Site, acc
         times["logged in and pulled"] = time.perf_counter()
         set_ups = [run for runs in asyncio.run(a_class(hub, accounts.students)) for run in runs]
         times["05 to 08 opened"] = time.perf_counter()
-        log = hub.log_tail(400)
+        log = hub.log_tail(lines=100_000)
     finally:
         hub.stop()
     assert "Ready for a class: quick mode (published in" in log  # the pre-flight check, as the hub started
