@@ -138,11 +138,11 @@ def quick_functional(real_arrays):
     MNIST_PRECISION chooses, then the dtype policy goes back to float32.
     """
     import keras
+    from lesson_networks import build
+    from recipe_training import train
 
     from helpers import (
         FUNCTIONAL,
-    from lesson_networks import build
-    from recipe_training import train
         choose_precision,
         compile_with_adadelta,
         prepare,
