@@ -105,7 +105,10 @@ def closed_folder(path: Path, user: pwd.struct_passwd, groups: list[int]) -> Pat
     """The first folder on the way to path (or to what its links lead to) that the user cannot enter."""
     for target in dict.fromkeys([path, Path(os.path.realpath(path))]):
         for folder in [*reversed(target.parents), target][:-1]:
-            info = folder.stat()
+            try:
+                info = folder.stat()
+            except OSError:  # missing: not a question of permissions
+                return None
             bit = 0o100 if info.st_uid == user.pw_uid else 0o010 if info.st_gid in groups else 0o001
             if not info.st_mode & bit:
                 return folder
@@ -191,8 +194,8 @@ class Preflight:
             )
             report = json.loads(probe.stdout) if probe.returncode == 0 else None
             failure = probe.stderr.strip().splitlines()[-1:] if report is None else []
-        except OSError as error:
-            report, failure = None, [error.strerror or str(error)]
+        except (OSError, subprocess.TimeoutExpired) as error:
+            report, failure = None, [getattr(error, "strerror", None) or str(error)]
         if report is None:
             self.problems.append(self._interpreter_problem(" ".join(failure)))
             return
