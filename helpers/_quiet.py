@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Iterator
 
+from helpers.memory import return_freed_memory
 from helpers.threads import apply_cpu_budget
 
 
@@ -37,9 +38,11 @@ def _stderr_silenced() -> Iterator[None]:
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow and Keras once, with their start-up noise turned off.
 
-    Then size TensorFlow's thread pools to the CPUs this process may use (helpers.threads).
+    Freed tensor memory is handed back to the system (helpers.memory). Then
+    TensorFlow's thread pools are sized to the CPUs this process may use (helpers.threads).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return_freed_memory()  # before TensorFlow's allocator exists
     with _stderr_silenced(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import keras  # noqa: F401
