@@ -13,12 +13,16 @@ memory_full_info():
 - USS, the pages only that kernel holds: what the server gives back when the kernel ends;
 - PSS, each page it holds divided by the number of processes holding it;
 - RSS, every page it holds; TensorFlow's shared library pages count once in every kernel's RSS,
-  though a server holds them once for all kernels.
+  though a server holds them once for all kernels;
+- private, RSS less its file-backed and shared pages (psutil's `shared`): the memory that is the
+  kernel's own whatever else runs. USS counts a library page as the kernel's own whenever no other
+  process maps it at that moment, so a kernel running while the others are between notebooks
+  shows the libraries in its USS.
 
 One Jupyter server (`jupyter lab`, what each student's single-user server runs) is started alone
-and its USS read once it has loaded, and the report gives the server memory for 10, 30 and 100
-students: N x (the largest kernel USS + one Jupyter server's USS) + the pages a kernel shares
-(the largest kernel RSS - USS), as if every student's kernel were at its peak at once.
+and its memory read once it has loaded, and the report gives the server memory for 10, 30 and
+100 students: N x (the largest kernel's private memory + one Jupyter server's) + the shared pages
+once (the most any kernel held), as if every student's kernel were at its peak at once.
 Samples can miss a peak shorter than half a second; kernel_memory.py's VmHWM does not.
 """
 
@@ -77,7 +81,13 @@ def memory_mb(process: psutil.Process) -> dict[str, float] | None:
         info = process.memory_full_info()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return None
-    return {"rss": info.rss / MB, "pss": info.pss / MB, "uss": info.uss / MB}
+    return {
+        "rss": info.rss / MB,
+        "pss": info.pss / MB,
+        "uss": info.uss / MB,
+        "private": (info.rss - info.shared) / MB,
+        "shared": info.shared / MB,
+    }
 
 
 def run_students(mode: str, students: int, names: list[str], class_runs: Path, scratch: Path) -> dict:
@@ -100,9 +110,9 @@ def run_students(mode: str, students: int, names: list[str], class_runs: Path, s
         runs.append((psutil.Process(process.pid), process, log, folder))
     order: list[list[int]] = [[] for _ in runs]  # each student's kernels, in the order they started
     peaks: dict[int, dict[str, float]] = {}
-    together = {"pss": 0.0, "uss": 0.0, "rss": 0.0}
+    together = {"pss": 0.0, "uss": 0.0, "rss": 0.0, "private": 0.0, "shared": 0.0}
     while any(process.poll() is None for _, process, _, _ in runs):
-        now = {"pss": 0.0, "uss": 0.0, "rss": 0.0}
+        now = dict.fromkeys(together, 0.0)
         for student, (parent, _, _, _) in enumerate(runs):
             for kernel in kernels(parent):
                 measured = memory_mb(kernel)
@@ -153,7 +163,7 @@ def jupyter_server_mb(scratch: Path) -> dict[str, float]:
     command += ["--ServerApp.token=", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={NOTEBOOKS}"]
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = {"rss": 0.0, "pss": 0.0, "uss": 0.0}
+    peak = {"rss": 0.0, "pss": 0.0, "uss": 0.0, "private": 0.0, "shared": 0.0}
     try:
         server = psutil.Process(process.pid)
         ends = time.monotonic() + SERVER_SECONDS
@@ -168,21 +178,21 @@ def jupyter_server_mb(scratch: Path) -> dict[str, float]:
     return peak
 
 
-def server_mb(students: int, unique_mb: float, jupyter_mb: float, shared_mb: float) -> float:
+def server_mb(students: int, private_mb: float, jupyter_mb: float, shared_mb: float) -> float:
     """Memory a server needs for `students` kernels at their peak at once, with their Jupyter servers."""
-    return students * (unique_mb + jupyter_mb) + shared_mb
+    return students * (private_mb + jupyter_mb) + shared_mb
 
 
 def summary(measured: dict, jupyter: dict[str, float]) -> dict:
-    """The largest kernel USS, the shared pages, and the server memory for each class size."""
+    """The largest kernel's private memory, the shared pages, and the server memory per class size."""
     kernels = measured["kernels"]
-    unique = max(k["uss_mb"] for k in kernels)
-    shared = max(k["rss_mb"] - k["uss_mb"] for k in kernels)
+    private = max(k["private_mb"] for k in kernels)
+    shared = max(k["shared_mb"] for k in kernels)
     return {
-        "largest_kernel_uss_mb": unique,
+        "largest_kernel_private_mb": private,
         "shared_mb": shared,
-        "jupyter_server_uss_mb": jupyter["uss"],
-        "server_mb": {str(n): server_mb(n, unique, jupyter["uss"], shared) for n in CLASS_SIZES},
+        "jupyter_server_private_mb": jupyter["private"],
+        "server_mb": {str(n): server_mb(n, private, jupyter["private"], shared) for n in CLASS_SIZES},
     }
 
 
@@ -200,18 +210,21 @@ def print_report(report: dict) -> None:
                 f"{max(k['rss_mb'] for k in runs):,.0f}",
                 f"{max(k['pss_mb'] for k in runs):,.0f}",
                 f"{max(k['uss_mb'] for k in runs):,.0f}",
+                f"{max(k['private_mb'] for k in runs):,.0f}",
             )
         )
-    header = ["notebook", "seconds", "VmHWM (MB)", "RSS (MB)", "PSS (MB)", "USS (MB)"]
+    header = ["notebook", "seconds", "VmHWM (MB)", "RSS (MB)", "PSS (MB)", "USS (MB)", "private (MB)"]
     print(markdown_table(header, rows))
     together, sizes = report["together"], report["summary"]
     print(
         f"\nAll {report['students']} kernels together at their highest: PSS {together['pss']:,.0f} MB, "
-        f"USS {together['uss']:,.0f} MB, RSS {together['rss']:,.0f} MB."
+        f"USS {together['uss']:,.0f} MB, RSS {together['rss']:,.0f} MB, "
+        f"private {together['private']:,.0f} MB."
     )
     print(
-        f"Largest kernel USS {sizes['largest_kernel_uss_mb']:,.0f} MB; pages a kernel shares "
-        f"{sizes['shared_mb']:,.0f} MB; one Jupyter server's USS {sizes['jupyter_server_uss_mb']:,.0f} MB."
+        f"Largest kernel's private memory {sizes['largest_kernel_private_mb']:,.0f} MB; shared pages "
+        f"{sizes['shared_mb']:,.0f} MB; one Jupyter server's private memory "
+        f"{sizes['jupyter_server_private_mb']:,.0f} MB."
     )
     rows = [(n, f"{mb / 1024:,.1f}") for n, mb in sizes["server_mb"].items()]
     print(markdown_table(["students", "server memory (GB)"], rows))

@@ -40,14 +40,14 @@ sys.path.pop(0)
 
 def test_a_class_is_sized_from_the_largest_unique_kernel_and_the_pages_shared_once():
     kernels = [
-        {"notebook": "05_x.ipynb", "rss_mb": 1000.0, "pss_mb": 800.0, "uss_mb": 650.0},
-        {"notebook": "08_x.ipynb", "rss_mb": 1100.0, "pss_mb": 900.0, "uss_mb": 760.0},
+        {"notebook": "05_x.ipynb", "private_mb": 640.0, "shared_mb": 360.0},
+        {"notebook": "08_x.ipynb", "private_mb": 760.0, "shared_mb": 350.0},
     ]
-    sizes = class_memory.summary({"kernels": kernels}, {"rss": 120.0, "pss": 90.0, "uss": 80.0})
-    assert sizes["largest_kernel_uss_mb"] == 760.0 and sizes["shared_mb"] == 350.0
+    sizes = class_memory.summary({"kernels": kernels}, {"private": 80.0, "shared": 40.0})
+    assert sizes["largest_kernel_private_mb"] == 760.0 and sizes["shared_mb"] == 360.0
     # 10 students: 10 x (760 + 80) MB of their own, and the shared pages once
-    assert sizes["server_mb"]["10"] == 10 * 840.0 + 350.0
-    assert sizes["server_mb"]["100"] == 100 * 840.0 + 350.0
+    assert sizes["server_mb"]["10"] == 10 * 840.0 + 360.0
+    assert sizes["server_mb"]["100"] == 100 * 840.0 + 360.0
 
 
 def test_the_class_benchmark_refuses_a_folder_without_the_modes_runs(tmp_path, monkeypatch, capsys):
