@@ -9,8 +9,7 @@ thread pools from them. This script creates a real cgroup with a quota of
 --cpus CPUs (cgroup v1 cpu.cfs_quota_us, or v2 cpu.max), trains the recipe
 through recipe_training.train in a child process inside it, and compares two ways:
 
-- "capped": helpers reads the quota and sizes TensorFlow's pools to it (the
-  child sees its cgroup at the mount point, as a container does);
+- "capped": helpers reads the quota and sizes TensorFlow's pools to it;
 - "uncapped": MNIST_THREADS set to the host's cores, the pools TensorFlow
   picks by itself.
 
@@ -213,11 +212,7 @@ def run_in_cgroup(cgroup: Cgroup, way: str, precision: str, args: argparse.Names
     command = [sys.executable, __file__, "--child", args.recipe, str(args.images), str(args.test_images)]
     command += ["--epochs", str(args.epochs)] + (["--short"] if args.short else [])
     # The shell joins the cgroup, then becomes the child: every thread it starts is inside the quota.
-    # In a mount namespace of its own it sees the cgroup at the mount point, as a container sees its
-    # own cgroup: that is where joblib.cpu_count() (helpers.threads) reads the quota.
-    script = 'echo $$ > "$1/cgroup.procs" && mount --bind "$1" "$2" && shift 2 && exec "$@"'
-    joined = ["unshare", "--mount", "sh", "-c", script, "sh", str(cgroup.path), str(cgroup.path.parent)]
-    joined += command
+    joined = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup.path / "cgroup.procs"), *command]
     before = parse_cpu_stat((cgroup.path / "cpu.stat").read_text())
     load_before = os.getloadavg()[0]  # the rest of the host's load: other processes share its cores
     done = subprocess.run(

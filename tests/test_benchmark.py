@@ -187,9 +187,8 @@ def test_short_thread_cap_runs_both_ways_inside_a_real_cgroup(tmp_path):
     assert (runs["uncapped"]["intra_op_threads"], runs["uncapped"]["inter_op_threads"]) == (cores, cores)
     assert runs["uncapped"]["budget"] == f"set by MNIST_THREADS={cores}"
     quota_reason = runs["capped"]["budget"]
-    assert quota_reason == f"the cgroup CPU quota allows 1 of the host's {cores} cores"
-    assert runs["uncapped"]["periods"] > 0
+    assert quota_reason.startswith("the cgroup quota of 1 CPU (") and runs["uncapped"]["periods"] > 0
     assert runs["uncapped"]["budget_without_override"] == quota_reason  # both ran inside the quota
-    mount = Path("/sys/fs/cgroup")  # v2 makes the cgroup here, v1 in its cpu hierarchy below
-    assert not [*mount.glob("mnist-thread-cap-*"), *mount.glob("*/mnist-thread-cap-*")]  # removed at the end
+    cgroup_folder = Path(quota_reason.partition("(")[2].rpartition("/")[0])
+    assert not cgroup_folder.exists()  # removed at the end
     assert report["table"] in done.stdout and "| float32 | capped | 1/1 |" in report["table"]

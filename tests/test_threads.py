@@ -1,4 +1,4 @@
-"""The thread cap: MNIST_THREADS, the CPUs joblib finds named in the reason, and a real run under taskset."""
+"""The thread cap: quota files parsed, the process's own cgroup found, and a real run under taskset."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import joblib
 import pytest
 
 from helpers import threads
-from helpers.threads import CpuBudget, cpu_budget
+from helpers.threads import CpuBudget, cgroup_quota, cpu_budget, own_cgroups, v1_quota_cpus, v2_max_cpus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NO_OVERRIDE: dict[str, str] = {}  # an environment without MNIST_THREADS
+
+# /proc/self/cgroup as three kinds of host write it.
+V1_SPLIT = "9:name=systemd:/\n2:cpuacct:/\n1:cpu:/class/student7\n0::/\n"  # cpu alone, hybrid v2 line
+V1_JOINED = "11:memory:/kubepods/pod1\n4:cpu,cpuacct:/kubepods/pod1/box\n1:name=systemd:/x\n"
+V2_ONLY = "0::/user.slice/jupyter-student7.scope\n"
 
 
 def write(path: Path, text: str) -> Path:
@@ -25,32 +29,143 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def v1_cgroup(root: Path, folder: str, quota: str, period: str = "100000") -> None:
+    write(root / folder / "cpu.cfs_quota_us", quota + "\n")
+    write(root / folder / "cpu.cfs_period_us", period + "\n")
+
+
+def budget(tmp_path: Path, proc_cgroup: str, *, host: int = 2, affinity: int | None = None, **env: str):
+    """cpu_budget() of a fake host: its /proc/self/cgroup text, cgroup files under tmp_path/cgroup."""
+    affinity = host if affinity is None else affinity
+    proc = write(tmp_path / "proc_self_cgroup", proc_cgroup)
+    return cpu_budget(
+        environ=env, proc_cgroup=proc, cgroup_root=tmp_path / "cgroup", affinity=affinity, host=host
+    )
+
+
 @pytest.mark.parametrize(
-    ("usable", "affinity", "reason"),
+    ("quota", "period", "cpus"),
     [
-        (4, 4, "the host's 4 cores"),
-        (2, 2, "the affinity mask allows 2 of the host's 4 cores"),
-        (1, 4, "the cgroup CPU quota allows 1 of the host's 4 cores"),
-        (1, 2, "the cgroup CPU quota allows 1 of the host's 4 cores"),
+        ("-1", "100000", None),
+        ("50000", "100000", 0.5),
+        ("150000", "100000", 1.5),
+        ("400000", "100000", 4.0),
+        ("20000", "10000", 2.0),
+        ("garbled", "100000", None),
+        ("50000", "0", None),
     ],
 )
-def test_the_reason_names_the_limit_that_counts(monkeypatch, usable, affinity, reason):
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)))
-    monkeypatch.setattr(joblib, "cpu_count", lambda: usable)
-    assert cpu_budget(NO_OVERRIDE) == CpuBudget(usable, reason)
+def test_v1_quota_files_parse(quota, period, cpus):
+    assert v1_quota_cpus(quota + "\n", period + "\n") == cpus
 
 
-def test_mnist_threads_overrides_every_limit():
-    assert cpu_budget({"MNIST_THREADS": "3"}) == CpuBudget(3, "set by MNIST_THREADS=3")
-    assert cpu_budget({"MNIST_THREADS": " 2 "}).threads == 2
-    assert cpu_budget({"MNIST_THREADS": ""}) == cpu_budget(NO_OVERRIDE)  # empty is unset
+@pytest.mark.parametrize(
+    ("cpu_max", "cpus"),
+    [
+        ("max 100000\n", None),
+        ("max\n", None),
+        ("50000 100000\n", 0.5),
+        ("150000 100000\n", 1.5),
+        ("800000 100000\n", 8.0),
+        ("", None),
+    ],
+)
+def test_v2_cpu_max_parses(cpu_max, cpus):
+    assert v2_max_cpus(cpu_max) == cpus
+
+
+def test_own_cgroups_are_found_in_each_layout():
+    assert own_cgroups(V1_SPLIT) == ("cpu", "/class/student7", "/")
+    assert own_cgroups(V1_JOINED) == ("cpu,cpuacct", "/kubepods/pod1/box", None)
+    assert own_cgroups(V2_ONLY) == (None, None, "/user.slice/jupyter-student7.scope")
+
+
+def test_no_quota_leaves_the_host_cores(tmp_path):
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "", "-1")
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "class/student7", "-1")
+    assert budget(tmp_path, V1_SPLIT, host=4) == CpuBudget(4, "the host's 4 cores")
+    write(tmp_path / "cgroup" / "user.slice" / "jupyter-student7.scope" / "cpu.max", "max 100000\n")
+    write(tmp_path / "cgroup" / "cgroup.controllers", "cpu memory\n")
+    assert budget(tmp_path, V2_ONLY, host=4).threads == 4
+
+
+def test_v1_fractional_quota_rounds_up(tmp_path):
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "class/student7", "50000")
+    found = budget(tmp_path, V1_SPLIT, host=4)
+    assert found.threads == 1
+    assert "0.5 CPUs" in found.reason and "rounded up to 1" in found.reason
+    assert str(tmp_path / "cgroup" / "cpu" / "class" / "student7" / "cpu.cfs_quota_us") in found.reason
+
+
+def test_v1_joined_controllers_and_a_parents_smaller_quota(tmp_path):
+    mount = tmp_path / "cgroup" / "cpu,cpuacct"
+    v1_cgroup(mount, "kubepods/pod1/box", "300000")
+    v1_cgroup(mount, "kubepods/pod1", "150000")  # the pod's quota caps the container in it
+    assert budget(tmp_path, V1_JOINED, host=8).threads == 2
+
+
+def test_v1_container_that_sees_its_cgroup_as_the_mount(tmp_path):
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "", "100000")  # /kubepods/pod1/box is not under this mount
+    found = budget(tmp_path, "4:cpu:/kubepods/pod1/box\n", host=8)
+    assert found.threads == 1 and str(tmp_path / "cgroup" / "cpu" / "cpu.cfs_quota_us") in found.reason
+
+
+def test_v2_fractional_quota_rounds_up(tmp_path):
+    write(tmp_path / "cgroup" / "cgroup.controllers", "cpu memory\n")
+    write(tmp_path / "cgroup" / "user.slice" / "jupyter-student7.scope" / "cpu.max", "150000 100000\n")
+    found = budget(tmp_path, V2_ONLY, host=4)
+    assert found.threads == 2 and "1.5 CPUs" in found.reason and "rounded up to 2" in found.reason
+
+
+def test_v2_on_a_hybrid_host_is_read_under_unified(tmp_path):
+    write(tmp_path / "cgroup" / "unified" / "cgroup.controllers", "cpu\n")
+    write(tmp_path / "cgroup" / "unified" / "cpu.max", "100000 100000\n")
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "class/student7", "-1")
+    assert budget(tmp_path, V1_SPLIT, host=2).threads == 1
+
+
+def test_quota_larger_than_the_host_gives_the_host_cores(tmp_path):
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "class/student7", "800000")
+    assert budget(tmp_path, V1_SPLIT, host=2) == CpuBudget(2, "the host's 2 cores")
+    write(tmp_path / "cgroup" / "cgroup.controllers", "cpu\n")
+    write(tmp_path / "cgroup" / "user.slice" / "jupyter-student7.scope" / "cpu.max", "800000 100000\n")
+    assert budget(tmp_path, V2_ONLY, host=2).threads == 2
+
+
+def test_quota_equal_to_the_host_is_named(tmp_path):
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "class/student7", "150000")
+    found = budget(tmp_path, V1_SPLIT, host=2)
+    assert found.threads == 2 and "cgroup quota of 1.5 CPUs" in found.reason
+
+
+def test_affinity_smaller_than_the_host(tmp_path):
+    found = budget(tmp_path, V1_SPLIT, host=4, affinity=1)
+    assert found == CpuBudget(1, "the affinity mask allows 1 of the host's 4 cores")
+
+
+def test_the_smallest_of_affinity_and_quota_counts(tmp_path):
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "class/student7", "300000")
+    assert budget(tmp_path, V1_SPLIT, host=8, affinity=2).threads == 2
+    assert budget(tmp_path, V1_SPLIT, host=8, affinity=6).threads == 3
+
+
+def test_no_proc_cgroup_file_means_no_quota(tmp_path):
+    found = cpu_budget(environ=NO_OVERRIDE, proc_cgroup=tmp_path / "missing", affinity=3, host=3)
+    assert found.threads == 3
+    assert cgroup_quota(tmp_path / "missing", tmp_path) is None
+
+
+def test_mnist_threads_overrides_every_limit(tmp_path):
+    v1_cgroup(tmp_path / "cgroup" / "cpu", "class/student7", "50000")
+    assert budget(tmp_path, V1_SPLIT, host=2, MNIST_THREADS="3") == CpuBudget(3, "set by MNIST_THREADS=3")
+    assert budget(tmp_path, V1_SPLIT, host=2, MNIST_THREADS=" 2 ").threads == 2
+    assert budget(tmp_path, V1_SPLIT, host=2, MNIST_THREADS="").threads == 1  # empty is unset
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
-def test_bad_mnist_threads_says_what_is_wrong_and_how_to_fix_it(value):
+def test_bad_mnist_threads_says_what_is_wrong_and_how_to_fix_it(tmp_path, value):
     with pytest.raises(ValueError) as refused:
-        cpu_budget({"MNIST_THREADS": value})
+        budget(tmp_path, V1_SPLIT, MNIST_THREADS=value)
     message = str(refused.value)
     assert f"MNIST_THREADS={value!r} is not a valid setting" in message
     assert "whole number of threads, 1 or more" in message and "Unset it" in message
@@ -153,11 +268,15 @@ def test_benchmark_writes_the_quota_each_version_reads(tmp_path, thread_cap):
     made = thread_cap.create_cgroup(tmp_path / "v1", 1.5, "bench")
     assert made == (1, tmp_path / "v1" / "cpu" / "bench")
     assert (made.path / "cpu.shares").read_text() == str(1024 * thread_cap.WEIGHT_FACTOR)
-    assert (made.path / "cpu.cfs_quota_us").read_text() == "150000"
-    assert (made.path / "cpu.cfs_period_us").read_text() == "100000"
+    assert (
+        v1_quota_cpus(
+            (made.path / "cpu.cfs_quota_us").read_text(), (made.path / "cpu.cfs_period_us").read_text()
+        )
+        == 1.5
+    )
     write(tmp_path / "v2" / "cgroup.controllers", "cpu\n")
     made = thread_cap.create_cgroup(tmp_path / "v2", 0.5, "bench")
-    assert (made.path / "cpu.max").read_text() == "50000 100000"
+    assert v2_max_cpus((made.path / "cpu.max").read_text()) == 0.5
     assert (tmp_path / "v2" / "cgroup.subtree_control").read_text() == "+cpu"
 
 
