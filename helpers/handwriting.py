@@ -223,8 +223,13 @@ def _without_specks(clean: np.ndarray) -> np.ndarray:
 
 def crop_to_ink(clean: np.ndarray) -> np.ndarray:
     """Cut the picture down to the smallest rectangle that holds all the ink."""
-    [box] = ndimage.find_objects((clean > 0).astype(np.int8))
-    return clean[box].copy()
+    boxes = ndimage.find_objects((clean > 0).astype(np.int8))
+    if not boxes:  # only isolated specks were darker than the paper, and they were dropped
+        raise HandwritingError(
+            "No digit found: only a few scattered dark dots, no stroke. Write the digit with a "
+            "thicker, darker pen, or photograph it closer so its strokes are several pixels wide."
+        )
+    return clean[boxes[0]].copy()
 
 
 def scale_to_box(cropped: np.ndarray, box: int = BOX) -> np.ndarray:

@@ -235,6 +235,13 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _specks_on_grey() -> np.ndarray:
+    """A grey picture with a few isolated dark pixels, far apart: ink, but no stroke."""
+    picture = np.full((100, 100), 200, dtype=np.uint8)
+    picture[[10, 40, 70], [20, 80, 50]] = 0
+    return picture
+
+
 @pytest.mark.parametrize(
     ("picture", "words"),
     [
@@ -244,6 +251,7 @@ def _png(image: Image.Image) -> bytes:
         (np.random.default_rng(0).integers(120, 136, (100, 100)).astype(np.uint8), "No digit found"),
         (_photographed(np.zeros((300, 400)), 0.45, seed=0), "No digit found"),  # a close photo of paper
         (_photographed(np.zeros((300, 400)), 0.9, seed=1), "No digit found"),
+        (_specks_on_grey(), "scattered dark dots"),  # ink only in specks, which are dropped
     ],
 )
 def test_a_picture_without_ink_is_refused(picture, words):
