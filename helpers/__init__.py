@@ -8,7 +8,7 @@ Where things go:
 
 * helpers/: only what a notebook imports, and what that needs. Data and its
   checks (data, preprocess, validation, run_sizes, input_pipeline), how a run
-  computes (settings, precision, threads, seeding, epoch_timing), saved runs
+  computes (settings, precision, threads, memory, seeding, epoch_timing), saved runs
   (artifacts, recipes, recipe_runs), reading results (evaluation, compare,
   display, plots), notebook 07's own digits (handwriting, drawing_pad,
   samples/) and notebook 08's stored study (beyond, study/).

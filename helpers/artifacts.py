@@ -9,7 +9,7 @@ run.json does not name. Loaders take no lock: they check the digest, and look ag
 replaced run.json while they read. run.json also records the Python, TensorFlow and Keras versions
 that saved the run, so a model file another Keras cannot load is not mistaken for a damaged one.
 
-A teacher can publish their runs for a class (helpers.class_runs, `make class-runs`) into a folder
+A teacher can publish their runs for a class (scripts/publish_class_runs.py, `make class-runs`) into a folder
 students read through MNIST_CLASS_RUNS, laid out as ``<folder>/<mode>/<name>/``. The loaders take
 the user's own run first and the class's only when the user has none; saves always go to the
 user's own folder.
@@ -272,7 +272,7 @@ def _read_record(name: str, folder: Path, from_class: bool = False) -> dict[str,
     return record
 
 
-def _verified_run(name: str, folder: Path, from_class: bool = False) -> tuple[dict[str, Any], Path]:
+def verified_run(name: str, folder: Path, from_class: bool = False) -> tuple[dict[str, Any], Path]:
     """The run's record and model file, checked against its digest; read again if a save replaced them."""
     while True:  # each further round needs a save that landed during the round before
         record = _read_record(name, folder, from_class)
@@ -318,13 +318,16 @@ def _check_versions(name: str, record: dict[str, Any], from_class: bool, error: 
         return
     whose = "class's" if from_class else "saved"
     teacher = f"{settings.describe_class_runs_setting()}. " if from_class else ""
+    pins = " ".join(f"{what.lower()}=={saved.get(what)}" for what in changed if what != "Python")
+    elsewhere = f"`pip install {pins}`" if pins else f"a Python {saved.get('Python')} kernel"
     raise VersionMismatchError(
         f"The {whose} '{name}' run cannot be loaded by Keras here "
         f"({type(error).__name__}: {error}).\nIt was saved with "
         f"{', '.join(f'{what} {saved.get(what)}' for what in changed)}; this kernel runs "
-        f"{', '.join(f'{what} {here[what]}' for what in changed)}.\n{teacher}Install the versions the "
-        "project pins (`make install`, or `pip install -r requirements.txt`) and restart the kernel to "
-        f"load it; or replace it: {_run_notebooks([name], 'again')} to save it with the versions here."
+        f"{', '.join(f'{what} {here[what]}' for what in changed)}.\n{teacher}Install the versions that "
+        f"saved it (in this project `make install`, which installs requirements.lock; elsewhere {elsewhere}) "
+        f"and restart the kernel to load it; or replace it: {_run_notebooks([name], 'again')} to save it "
+        "with the versions here."
     ) from error
 
 
@@ -338,7 +341,7 @@ def load_history(name: str) -> dict[str, Any]:
 def load_model(name: str) -> keras.Model:
     """The trained model of a run, ready to predict (loaded without its optimizer)."""
     folder, from_class = _located(name)
-    record, path = _verified_run(name, folder, from_class)
+    record, path = verified_run(name, folder, from_class)
     _check_image_format(name, record, from_class)
     try:
         return keras.models.load_model(path, compile=False)
@@ -370,7 +373,7 @@ def require_runs(*names: str) -> None:
     for name in dict.fromkeys(names):
         folder, from_class = _located(name)
         try:
-            record, _ = _verified_run(name, folder, from_class)
+            record, _ = verified_run(name, folder, from_class)
         except RunNotReadyError as error:
             if from_class and isinstance(error, DamagedRunError):
                 raise  # its message names MNIST_CLASS_RUNS and the fix, which a combined one would lose

@@ -103,7 +103,7 @@ def publish(destination: Path, names: tuple[str, ...] = tuple(artifacts.PRODUCED
         for name in names:
             source = own_root / mode / name
             if (source / artifacts.RECORD).exists():
-                record, model = artifacts._verified_run(name, source)
+                record, model = artifacts.verified_run(name, source)
                 found.append((mode, name, source, record, model))
     if not found:
         raise RunError(

@@ -307,7 +307,8 @@ def test_a_run_another_keras_saved_says_which_versions_and_what_to_do(saved, cle
     assert lines[1] == f"It was saved with Keras 3.99.0; this kernel runs Keras {keras.__version__}."
     if whose == "class's":
         assert lines[2].startswith(f"MNIST_CLASS_RUNS is set to {str(class_root)!r}. Install the versions")
-    assert "(`make install`, or `pip install -r requirements.txt`) and restart the kernel" in lines[2]
+    assert "(in this project `make install`, which installs requirements.lock; elsewhere `pip install "
+    assert "keras==3.99.0`) and restart the kernel" in lines[2]
     assert lines[2].endswith(f"{FIX.removesuffix(' to save it.')} to save it with the versions here.")
 
 
