@@ -19,19 +19,50 @@ import importlib.util
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 SERIES = Path(__file__).resolve().parents[2]  # the project's root: its venv runs every student's server
 PROXY = SERIES / "deploy" / "jupyterhub" / "node_modules" / ".bin" / "configurable-http-proxy"
 LAB_SETTINGS = SERIES / "jupyter" / "lab-settings"
 NEEDED_RUNS = ("sequential", "functional")  # what notebooks 05 to 08 load; 08 trains the rest itself
 SYSTEM_PYTHONS = ("/usr/bin/python3.11", "/usr/local/bin/python3.11")
-MODES = ("full", "quick", "smoke")  # helpers.settings.MODES, read here without importing TensorFlow
+# Run as a student by each candidate Python: it must start, be 3.11 (the lock's Python) and build venvs.
+IS_PYTHON_311 = "import sys, venv; sys.exit(sys.version_info[:2] != (3, 11))"
+NO_PYTHON_FIX = (
+    "install a Python 3.11 outside /root that everyone can run (Debian 12: apt-get install "
+    "python3.11-venv; Ubuntu 24.04: python3.11-venv from the deadsnakes PPA; CI: actions/setup-python, "
+    "whose /opt/hostedtoolcache everyone can read), then build the venv from it: "
+    "make PYTHON=/usr/bin/python3.11 hub-install (or that Python's path)"
+)
+
+
+def _series_settings() -> ModuleType:
+    """helpers/settings.py alone: it imports only the standard library, while helpers/ imports TensorFlow."""
+    spec = importlib.util.spec_from_file_location("series_settings", SERIES / "helpers" / "settings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MODES = _series_settings().MODES
+
+
+def python_candidates() -> list[str]:
+    """Pythons a hub venv may be built from, each by its real path, to be tried as a student.
+
+    The interpreter running this (for a venv, the one it was built from), python3.11 on PATH, and the
+    system's usual places; links are followed because a student must be able to enter the real folder.
+    """
+    found = [sys.executable, shutil.which("python3.11"), *SYSTEM_PYTHONS]
+    return list(dict.fromkeys(os.path.realpath(p) for p in found if p and os.path.exists(p)))
+
 
 # Run by the venv's Python as a student: which hub modules it can import and which paths it cannot read.
 STUDENT_PROBE = """
@@ -217,7 +248,10 @@ class Preflight:
     def _unreadable(self, paths: list[str]) -> None:
         series = [p for p in paths if Path(p).is_relative_to(SERIES) and "/helpers" not in p]
         if series:
-            self.problems.append(f"Students cannot read {series[0]}: chmod -R o+rX {LAB_SETTINGS}.")
+            first = Path(series[0])
+            closed = closed_folder(first, self.student, self.groups) if self.student else None
+            fix = closed if closed is not None and closed.is_relative_to(SERIES) else first
+            self.problems.append(f"Students cannot read {first}: chmod -R o+rX {fix}.")
         npz = str(self.hub.npz)
         if npz in paths:
             self.problems.append(
@@ -238,17 +272,19 @@ class Preflight:
         closed = closed_folder(python, self.student, self.groups)
         where = f" (a link to {real})" if real != python else ""
         why = f"{closed} is closed to them" if closed else failure or "it does not start"
-        usable = [p for p in SYSTEM_PYTHONS if self._runs_for_student(p)]
-        choice = usable[0] if usable else "<a Python 3.11 outside /root, e.g. Debian's python3.11>"
-        return (
-            f"Students cannot run the hub's Python {python}{where}: {why}. Build the venv from a Python "
-            f"every student can run: cd {SERIES} && rm -rf .venv && make PYTHON={choice} hub-install."
+        usable = [p for p in python_candidates() if self._runs_for_student(p)]
+        fix = (
+            f"build the venv from a Python every student can run: cd {SERIES} && rm -rf .venv && "
+            f"make PYTHON={usable[0]} hub-install"
+            if usable
+            else f"no Python 3.11 here runs for a student, so {NO_PYTHON_FIX}"
         )
+        return f"Students cannot run the hub's Python {python}{where}: {why}. To fix it, {fix}."
 
     def _runs_for_student(self, python: str) -> bool:
         try:
-            return self.as_student([python, "-c", "import venv"]).returncode == 0
-        except OSError:
+            return self.as_student([python, "-c", IS_PYTHON_311]).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
             return False
 
     def check_class_runs(self) -> None:

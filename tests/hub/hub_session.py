@@ -36,7 +36,7 @@ from tornado.websocket import websocket_connect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "jupyterhub"))
-from hub_check import SYSTEM_PYTHONS  # noqa: E402  (the Pythons the pre-flight check proposes)
+from hub_check import IS_PYTHON_311, NO_PYTHON_FIX, python_candidates  # noqa: E402  (as the pre-flight check)
 
 sys.path.pop(0)
 CLONE_NAME = "mnist-cnn-notebooks"  # the folder nbgitpuller clones into (README.md's link)
@@ -80,31 +80,34 @@ class Accounts:
     def remove(self) -> None:
         """End every process of these accounts, by pid, then delete the accounts, their homes and group."""
         for _ in range(3):
-            left = self.processes()
-            for process in left:
-                process.kill()
-            psutil.wait_procs(left, timeout=10)
+            _kill_and_wait(self.processes())
         for student in self.students:
             subprocess.run(["userdel", "-r", student.name], capture_output=True)
         subprocess.run(["groupdel", self.group], capture_output=True)
 
 
-def student_python(student: Student) -> str:
-    """The first system Python the student can run: the hub's venv is built from it."""
-    for python in SYSTEM_PYTHONS:
-        if os.path.exists(python):
-            account = pwd.getpwnam(student.name)
+def student_python(student: Student, candidates: list[str] | None = None) -> str:
+    """The first of the pre-flight check's Pythons that runs as 3.11 for the student: the hub venv's base."""
+    account = pwd.getpwnam(student.name)
+    tried = python_candidates() if candidates is None else candidates
+    for python in tried:
+        try:
             ran = subprocess.run(
-                [python, "-c", "import venv"],
+                [python, "-c", IS_PYTHON_311],
                 user=account.pw_uid,
                 group=account.pw_gid,
                 extra_groups=[],
                 cwd="/",
                 capture_output=True,
             )
-            if ran.returncode == 0:
-                return python
-    raise RuntimeError(f"None of {', '.join(SYSTEM_PYTHONS)} runs for a student: the hub needs one.")
+        except OSError:  # in a folder the student cannot enter, or not a program
+            continue
+        if ran.returncode == 0:
+            return python
+    raise RuntimeError(
+        f"The hub test needs a Python 3.11 a student can run, and none of {', '.join(tried)} runs for "
+        f"the student {student.name}: {NO_PYTHON_FIX}; or run the test with that Python first on PATH."
+    )
 
 
 def run(command: list, **kwargs) -> subprocess.CompletedProcess:
@@ -223,13 +226,17 @@ def _end_tree(pid: int) -> None:
         parent = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
-    family = [*parent.children(recursive=True), parent]
-    for process in family:
+    _kill_and_wait([*parent.children(recursive=True), parent])
+
+
+def _kill_and_wait(processes: list[psutil.Process]) -> None:
+    """Kill each process (one already gone is skipped) and wait up to 10 s for them all to end."""
+    for process in processes:
         try:
             process.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(family, timeout=10)
+    psutil.wait_procs(processes, timeout=10)
 
 
 @dataclass
@@ -356,12 +363,7 @@ class Hub:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for process in family:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        psutil.wait_procs(family, timeout=10)
+        _kill_and_wait(family)
         self.log.close()
 
 

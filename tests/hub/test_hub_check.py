@@ -5,6 +5,7 @@ The pre-flight check itself, against a real hub's set-up, is in test_jupyterhub.
 
 from __future__ import annotations
 
+import os
 import pwd
 import shutil
 import sys
@@ -12,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hub_session import Student, student_python
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "jupyterhub"))
 from hub_check import HubSettings, closed_folder  # noqa: E402
@@ -67,3 +69,26 @@ def test_the_folder_closed_to_a_student_is_named(open_folder):
     link = open_folder / "python-link"  # a venv's python: a link into a folder students cannot enter
     link.symlink_to(python)
     assert closed_folder(link, nobody, [nobody.pw_gid]) == private
+
+
+def stand_in_python(path: Path, status: int) -> str:
+    """A script standing in for a Python: it exits as a Python 3.11 (0) or another version (1) would."""
+    path.write_text(f"#!/bin/sh\nexit {status}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs programs as the account nobody: needs root")
+def test_the_hub_test_builds_from_the_first_python_3_11_a_student_can_run(open_folder):
+    private = open_folder / "private"
+    private.mkdir(mode=0o700)
+    hidden = stand_in_python(private / "python3.11", 0)  # as a version manager's Python under /root
+    other = stand_in_python(open_folder / "python3.12", 1)
+    usable = stand_in_python(open_folder / "python3.11", 0)
+    nobody = Student("nobody", "")
+    assert student_python(nobody, [hidden, other, usable]) == usable
+    with pytest.raises(RuntimeError) as error:
+        student_python(nobody, [hidden, other])
+    assert f"none of {hidden}, {other} runs for the student nobody" in str(error.value)
+    assert "apt-get install python3.11-venv" in str(error.value)
+    assert "make PYTHON=" in str(error.value)
