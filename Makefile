@@ -20,9 +20,13 @@ install: $(VENV)/.installed
 # uv installs exactly what requirements.lock lists, checking every package against the lock's hashes
 # and removing any package the lock does not list; pip installs uv itself first, at the lock's version
 # and hashes. --compile-bytecode writes the .pyc files that every kernel's imports need, even where
-# PYTHONDONTWRITEBYTECODE keeps Python from writing them.
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode requirements.lock
+# PYTHONDONTWRITEBYTECODE keeps Python from writing them. Where the hub is installed (.hub-installed),
+# the hub's lock is installed instead: it holds the same pins plus the hub's packages, so a later
+# `make install` does not remove the packages a running hub uses.
+INSTALLED_LOCK = $(if $(wildcard $(VENV)/.hub-installed),$(HUB_LOCK),requirements.lock)
+HUB_LOCK := deploy/jupyterhub/requirements.lock
+$(VENV)/.installed: requirements.lock $(HUB_LOCK) pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode $(INSTALLED_LOCK)
 	touch $@
 
 $(BIN)/uv:
@@ -33,12 +37,17 @@ $(BIN)/uv:
 ## Resolve requirements.txt again into requirements.lock, keeping every pin that still fits, for every
 ## platform and Python 3.11.2 or newer (Debian 12's, which a class hub's venv is built from).
 ## UPGRADE=keras lets one package move to the newest release its range allows (UPGRADE="keras numpy"
-## several, UPGRADE=all every one).
+## several, UPGRADE=all every one). Then the hub's lock: requirements.txt and the hub's requirements.txt,
+## held to requirements.lock's pins (less its unnamed `-e .`, which uv refuses as a constraint).
+UPGRADE_FLAGS = $(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE)))
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.2 --generate-hashes \
-		--custom-compile-command "make lock" \
-		$(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE))) \
+		--custom-compile-command "make lock" $(UPGRADE_FLAGS) \
 		--output-file requirements.lock requirements.txt
+	grep -v '^-e ' requirements.lock > $(VENV)/series-pins.txt
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.2 --generate-hashes \
+		--custom-compile-command "make lock" $(UPGRADE_FLAGS) --constraint $(VENV)/series-pins.txt \
+		--output-file $(HUB_LOCK) requirements.txt deploy/jupyterhub/requirements.txt
 
 ## The series' main job: run every notebook in order, full mode; copies go to build/executed/.
 series: install
@@ -92,11 +101,12 @@ test: install
 		$(BIN)/python -m pytest --nbval-lax notebooks
 	WALKTHROUGH_RUNS=$(TEST_RUNS) $(BIN)/python -m pytest tests -m "not deploy and not host"
 
-## JupyterHub for a class (deploy/jupyterhub): the hub and nbgitpuller into .venv, the proxy with npm.
+## JupyterHub for a class (deploy/jupyterhub): the hub and nbgitpuller into .venv, from the hub's lock
+## (the series' pins and the hub's, with hashes), the proxy with npm.
 hub-install: $(VENV)/.hub-installed
 
-$(VENV)/.hub-installed: $(VENV)/.installed deploy/jupyterhub/requirements.txt deploy/jupyterhub/package-lock.json
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r deploy/jupyterhub/requirements.txt
+$(VENV)/.hub-installed: $(VENV)/.installed $(HUB_LOCK) deploy/jupyterhub/package-lock.json
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode $(HUB_LOCK)
 	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
 	touch $@
 

@@ -3,7 +3,10 @@
 requirements.txt lists the direct dependencies as ranges; pyproject.toml declares
 the helpers' needs (low floors, for Colab) and the tests' as extras; `make lock`
 resolves requirements.txt into requirements.lock, which `make install` installs.
-These tests catch a range edited without `make lock`, the two lists drifting
+The hub's lock (deploy/jupyterhub/requirements.lock) holds the same pins plus the
+hub's packages; once the hub is installed, both `make install` and `make
+hub-install` install it, so neither removes what the other needs. These tests
+catch a range edited without `make lock`, the lists or the two locks drifting
 apart, and code that imports a package which arrives only as another's dependency.
 """
 
@@ -11,7 +14,9 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -21,13 +26,16 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCK = PROJECT_ROOT / "requirements.lock"
+HUB_LOCK = PROJECT_ROOT / "deploy" / "jupyterhub" / "requirements.lock"
+HUB_REQUIREMENTS = PROJECT_ROOT / "deploy" / "jupyterhub" / "requirements.txt"
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>[^\s;\\]+)")
 # google.colab exists only in Colab (tests/test_colab.py fakes it); nothing installs it.
 NOT_INSTALLED = {"google"}
 
 
-def _requirements_txt() -> list[Requirement]:
-    lines = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+def _requirements_txt(path: Path = PROJECT_ROOT / "requirements.txt") -> list[Requirement]:
+    lines = path.read_text().splitlines()
     return [Requirement(line) for line in lines if line.strip() and not line.startswith(("#", "-e"))]
 
 
@@ -39,10 +47,10 @@ def _pyproject() -> dict[str, list[Requirement]]:
     return {name: [Requirement(line) for line in lines] for name, lines in groups.items()}
 
 
-def _lock_entries() -> list[list[str]]:
-    """requirements.lock's entries, each the lines from one requirement to the next."""
+def _lock_entries(lock: Path = LOCK) -> list[list[str]]:
+    """A lock's entries, each the lines from one requirement to the next."""
     entries: list[list[str]] = []
-    for line in (PROJECT_ROOT / "requirements.lock").read_text().splitlines():
+    for line in lock.read_text().splitlines():
         if line and not line[0].isspace() and not line.startswith("#"):
             entries.append([])
         if entries and line.strip() and not line.lstrip().startswith("#"):
@@ -50,14 +58,19 @@ def _lock_entries() -> list[list[str]]:
     return entries
 
 
-@pytest.fixture(scope="module")
-def locked() -> dict[str, str]:
-    pins = (PIN.match(entry[0]) for entry in _lock_entries())
+def _pins(lock: Path) -> dict[str, str]:
+    pins = (PIN.match(entry[0]) for entry in _lock_entries(lock))
     return {canonicalize_name(pin["name"]): pin["version"] for pin in pins if pin}
 
 
-def test_every_locked_release_has_its_hashes_and_only_the_project_is_unpinned() -> None:
-    entries = _lock_entries()
+@pytest.fixture(scope="module")
+def locked() -> dict[str, str]:
+    return _pins(LOCK)
+
+
+@pytest.mark.parametrize("lock", [LOCK, HUB_LOCK], ids=["series", "hub"])
+def test_every_locked_release_has_its_hashes_and_only_the_project_is_unpinned(lock: Path) -> None:
+    entries = _lock_entries(lock)
     unpinned = [entry[0] for entry in entries if not PIN.match(entry[0])]
     assert unpinned == ["-e ."]
     unhashed = [
@@ -73,6 +86,37 @@ def test_the_lock_pins_a_release_in_every_range_of_requirements_txt(locked: dict
         if not requirement.specifier.contains(locked.get(canonicalize_name(requirement.name), "0"))
     }
     assert not outside, f"run `make lock`: requirements.txt's ranges against the lock's pins: {outside}"
+
+
+def test_the_hub_lock_holds_the_series_pins_and_the_hub_ranges(locked: dict[str, str]) -> None:
+    hub = _pins(HUB_LOCK)
+    changed = {name: (version, hub.get(name)) for name, version in locked.items() if hub.get(name) != version}
+    assert not changed, f"run `make lock`: the series' pins against the hub lock's: {changed}"
+    outside = {
+        str(requirement): hub.get(canonicalize_name(requirement.name))
+        for requirement in _requirements_txt(HUB_REQUIREMENTS)
+        if not requirement.specifier.contains(hub.get(canonicalize_name(requirement.name), "0"))
+    }
+    assert not outside, f"run `make lock`: the hub's ranges against its lock's pins: {outside}"
+
+
+@pytest.mark.parametrize(("hub_installed", "installed"), [(False, LOCK), (True, HUB_LOCK)])
+def test_make_install_keeps_the_hub_where_it_is_installed(tmp_path, hub_installed, installed) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    for stamp in ["bin/python", "bin/uv", ".installed", *([".hub-installed"] if hub_installed else [])]:
+        (venv / stamp).touch()
+        os.utime(venv / stamp, (0, 0))  # older than every lock: make would install again
+    targets = ["install"] + (["hub-install"] if hub_installed else [])
+    for target in targets:
+        dry = subprocess.run(
+            ["make", "-n", "-s", "-C", str(PROJECT_ROOT), f"VENV={venv}", target],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        synced = [line.split()[-1] for line in dry.stdout.splitlines() if " pip sync " in line]
+        assert synced and set(synced) == {str(installed.relative_to(PROJECT_ROOT))}, (target, synced)
 
 
 def test_the_lock_satisfies_pyproject_and_its_extras(locked: dict[str, str]) -> None:
