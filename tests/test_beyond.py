@@ -65,15 +65,18 @@ def test_shifted_moves_whole_pixels_and_fills_zeros():
 
 
 def test_shifted_predictions_average_the_five_copies():
-    class Ink(keras.Model):
-        def call(self, images):  # "probabilities" that depend on where the ink is
-            return keras.ops.softmax(keras.ops.reshape(images[:, 12:14, 12:17, 0], (-1, 10)))
+    class Centre(keras.Model):
+        def call(self, images):  # class 0 where the centre pixel is inked, else class 1
+            ink = images[:, 14, 14, 0]
+            return keras.ops.stack([ink, 1 - ink] + [keras.ops.zeros_like(ink)] * 8, axis=1)
 
-    images = bar_images()
-    model = Ink()
-    expected = np.mean([model.predict(beyond.shifted(images, *move), verbose=0) for move in plan.SHIFTS], 0)
-    np.testing.assert_allclose(plan.predict_with_shifts(model, images), expected, rtol=1e-6)
-    assert len(set(plan.SHIFTS)) == 5 and (0, 0) in plan.SHIFTS
+    images = np.zeros((2, 28, 28, 1), dtype="float32")
+    images[0, 14, 14, 0] = 1.0  # one inked pixel: only the unshifted copy keeps it at the centre
+    images[1, 10:19, 10:19, 0] = 1.0  # a 9-pixel square: every copy shifted by a few pixels covers it
+    expected = np.zeros((2, 10), dtype="float32")
+    expected[0, :2] = [0.2, 0.8]  # one copy in five says 0
+    expected[1, 0] = 1.0
+    np.testing.assert_allclose(plan.predict_with_shifts(Centre(), images), expected, atol=1e-6)
 
 
 def test_schedule_warms_up_over_a_quarter_then_falls_to_zero():

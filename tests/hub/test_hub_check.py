@@ -44,7 +44,6 @@ def test_mnist_series_mode_overrides_what_was_published(tmp_path):
 
 def test_an_empty_mnist_class_runs_means_no_class_runs():
     assert HubSettings.from_environment({"MNIST_CLASS_RUNS": ""}).class_runs is None
-    assert HubSettings.from_environment({}).class_runs == Path("/srv/mnist-class")
 
 
 @pytest.fixture
