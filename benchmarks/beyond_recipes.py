@@ -150,7 +150,7 @@ def predictions(model, images):
 
     return {
         "plain": model.predict(images, batch_size=helpers.EVALUATION_BATCH, verbose=0),
-        "shifted": predict_with_shifts(model, images, helpers.EVALUATION_BATCH),
+        "shifted": predict_with_shifts(model, images),  # 08's own function, in batches of 250
     }
 
 

@@ -11,10 +11,15 @@ so a saved 08 run loads in any process that has called lesson("beyond").
     from lesson_networks import build             # benchmarks/ on the path
     model = build("sequential", "mixed_bfloat16")
     compact = build("beyond", widths=(12, 24, 24, 36, 48), strength=0)
+
+08's training recipe is read from its page the same way: page_recipe() gives
+the constants and functions of its cells tagged "recipe" (the batch size,
+epochs, peak learning rate and weight decay, SHIFTS, predict_with_shifts).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import math
 from pathlib import Path
@@ -37,10 +42,43 @@ LESSONS = {
 TAGS = ("augmentation", "network")  # run in the notebook's order: 08's augmentation comes first
 
 
-def tagged_sources(notebook: str) -> list[str]:
-    """The sources of a notebook's cells tagged with one of TAGS, in the notebook's order."""
+def tagged_sources(notebook: str, tags: tuple[str, ...] = TAGS) -> list[str]:
+    """The sources of a notebook's cells tagged with one of `tags`, in the notebook's order."""
     cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
-    return [cell.source for cell in cells if set(TAGS) & set(cell.get("metadata", {}).get("tags", []))]
+    return [cell.source for cell in cells if set(tags) & set(cell.get("metadata", {}).get("tags", []))]
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def page_recipe(name: str = "beyond") -> dict[str, Any]:
+    """What notebook `name`'s cells tagged "recipe" define: constants set to literals, and functions.
+
+    Only those statements run, not the training or printing around them, so the
+    functions find at run time only helpers, np and keras, and the constants.
+    """
+    notebook = LESSONS[name]
+    sources = tagged_sources(notebook, ("recipe",))
+    kept = [
+        node
+        for source in sources
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) or (isinstance(node, ast.Assign) and _is_literal(node.value))
+    ]
+    if not kept:
+        raise LookupError(f"{notebook} has no cell tagged 'recipe' that defines constants or functions.")
+    import keras
+
+    given = {"helpers": helpers, "np": np, "keras": keras}
+    namespace = dict(given)
+    exec(compile(ast.Module(body=kept, type_ignores=[]), str(NOTEBOOKS / notebook), "exec"), namespace)
+    return {key: value for key, value in namespace.items() if key not in {*given, "__builtins__"}}
 
 
 @functools.cache

@@ -4,7 +4,8 @@ benchmarks/beyond_recipes.py trains every run of this plan; each builds notebook
 08's own network (its cell tagged "network", through lesson_networks.py) with
 the step's variant, and compiles it with the step's optimizer and loss. Notebook
 08 shows the stored results (helpers.beyond.stored_ladder) and writes the final
-network's training in its own cells.
+network's training in its own cells; the batch size, epochs, peak learning rate,
+weight decay and test-time shifts are read from those cells (tagged "recipe").
 """
 
 from __future__ import annotations
@@ -12,23 +13,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from lesson_networks import build
+from lesson_networks import build, page_recipe
 
 if TYPE_CHECKING:  # imported at run time, after helpers, which imports TensorFlow quietly
     import keras
-    import numpy as np
 
+# 08's own recipe, from its cells tagged "recipe": batch size, epochs, AdamW's peak learning rate and
+# weight decay, and the test-time shifts (the image and its copies moved one pixel left, right, up, down).
+_PAGE = page_recipe("beyond")
+BATCH_SIZE, EPOCHS = _PAGE["BATCH_SIZE"], _PAGE["EPOCHS"]
+PEAK_LEARNING_RATE, WEIGHT_DECAY = _PAGE["PEAK_LEARNING_RATE"], _PAGE["WEIGHT_DECAY"]
+SHIFTS = tuple(_PAGE["SHIFTS"])
+# The probabilities averaged over each image and its SHIFTS copies: predict_with_shifts(model, images).
+predict_with_shifts = _PAGE["predict_with_shifts"]
 # The convolutions' widths: two at 26 and 24 pixels, pooling, two at 10 and 8, pooling, one at 2.
 WIDTHS = (16, 32, 32, 48, 64)
-# AdamW: the peak learning rate is reached after a quarter of the run, then falls along a cosine to 0.
-PEAK_LEARNING_RATE, WEIGHT_DECAY, WARMUP_FRACTION = 3e-3, 5e-4, 0.25
+# The peak learning rate is reached after a quarter of the run, then falls along a cosine to 0, as in
+# 08's schedule cell (tests/test_beyond.py runs that cell and compares).
+WARMUP_FRACTION = 0.25
 # Label smoothing: the targets are 0.91 for the right digit and 0.01 for each other one.
 LABEL_SMOOTHING = 0.1
 # The study's moving average of the weights spans about the last 1,000 updates (each moves it 0.1 %).
 EMA_MOMENTUM = 0.999
-BATCH_SIZE, EPOCHS = 128, 12
-# Test-time shifts: the image itself and its copies moved by one pixel left, right, up and down.
-SHIFTS = ((0, 0), (0, -1), (0, 1), (-1, 0), (1, 0))
 
 
 def warmup_cosine(
@@ -48,17 +54,6 @@ def warmup_cosine(
         warmup_target=peak,
         warmup_steps=warmup,
         decay_steps=total_updates - warmup,
-    )
-
-
-def predict_with_shifts(model: keras.Model, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
-    """The model's probabilities averaged over each image and its SHIFTS copies (test-time augmentation)."""
-    import numpy as np
-
-    from helpers.beyond import shifted
-
-    return np.mean(
-        [model.predict(shifted(images, *move), batch_size=batch_size, verbose=0) for move in SHIFTS], axis=0
     )
 
 

@@ -1,18 +1,23 @@
 """Notebook 08's building blocks: its augmentation, the study's schedule and shifts, arithmetic, stored study.
 
-The augmentation and the network are 08's own cells (through lesson_networks);
-the schedule, the shifted predictions and the plan are the study's
-(benchmarks/study_plan.py); shifts, arithmetic and the stored study are
+The augmentation, the network and the training recipe (constants, SHIFTS,
+predict_with_shifts) are 08's own cells, read through lesson_networks; the
+schedule and the plan are the study's (benchmarks/study_plan.py), its schedule
+checked against 08's schedule cell; shifts, arithmetic and the stored study are
 helpers.beyond, which 08 calls.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import keras
+import lesson_networks
+import nbformat
 import numpy as np
 import pytest
 import study_plan as plan
-from lesson_networks import build, lesson
+from lesson_networks import build, lesson, tagged_sources
 
 from helpers import beyond
 
@@ -90,6 +95,37 @@ def test_schedule_warms_up_over_a_quarter_then_falls_to_zero():
     assert later == sorted(later, reverse=True)
     assert rate(250) == pytest.approx(peak / 2, rel=0.01)  # half way down the cosine
     assert rate(400) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_study_schedule_is_08s_schedule_cell():
+    """08's cell that sets the schedule, run on a stand-in training set: the study's schedule matches it."""
+    (cell,) = [
+        source
+        for source in tagged_sources(lesson_networks.LESSONS["beyond"], ("recipe",))
+        if "CosineDecay" in source
+    ]
+    page = {"keras": keras, "helpers": SimpleNamespace(epochs_for_mode=lambda epochs: epochs)}
+    page["fit"] = SimpleNamespace(images=range(3_000))  # 24 updates per epoch, 12 epochs
+    exec(cell, page)
+    assert page["updates"] == 288
+    study = plan.warmup_cosine(page["updates"])
+    steps = range(page["updates"] + 1)
+    np.testing.assert_allclose([float(study(s)) for s in steps], [float(page["schedule"](s)) for s in steps])
+
+
+def test_the_plan_reads_the_recipe_from_the_page(tmp_path, monkeypatch):
+    """Constants and functions of the cells tagged "recipe" are read; nothing else in them runs."""
+    cells = [
+        nbformat.v4.new_code_cell(
+            "PEAK = 1e-3\nrate = PEAK * 2\nprint(undefined)", metadata={"tags": ["recipe"]}
+        ),
+        nbformat.v4.new_code_cell("def peak():\n    return PEAK", metadata={"tags": ["recipe"]}),
+        nbformat.v4.new_code_cell("PEAK = 5.0"),  # not tagged: not read
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / lesson_networks.LESSONS["beyond"])
+    monkeypatch.setattr(lesson_networks, "NOTEBOOKS", tmp_path)
+    recipe = lesson_networks.page_recipe.__wrapped__("beyond")
+    assert set(recipe) == {"PEAK", "peak"} and recipe["peak"]() == 1e-3
 
 
 @pytest.mark.parametrize(("updates", "fraction"), [(1, 0.25), (100, 0.0), (100, 1.0)])
