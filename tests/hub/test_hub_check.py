@@ -16,7 +16,8 @@ import pytest
 from hub_session import Student, student_python
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "jupyterhub"))
-from hub_check import HubSettings, closed_folder  # noqa: E402
+import hub_check  # noqa: E402
+from hub_check import HubSettings, Preflight, closed_folder  # noqa: E402
 
 sys.path.pop(0)
 
@@ -91,3 +92,40 @@ def test_the_hub_test_builds_from_the_first_python_3_11_a_student_can_run(open_f
     assert f"none of {hidden}, {other} runs for the student nobody" in str(error.value)
     assert "apt-get install python3.11-venv" in str(error.value)
     assert "make PYTHON=" in str(error.value)
+
+
+def preflight_as_nobody(root: Path, python: Path) -> Preflight:
+    hub = HubSettings(root / "mnist.npz", None, "quick", "test", root / "state", "nobody", python)
+    preflight = Preflight(hub)
+    preflight.student = pwd.getpwnam("nobody")
+    preflight.groups = [preflight.student.pw_gid]
+    return preflight
+
+
+def test_an_unreadable_file_of_the_series_gets_the_chmod_that_opens_it(open_folder, monkeypatch):
+    monkeypatch.setattr(hub_check, "SERIES", open_folder)
+    closed = open_folder / "jupyter" / "lab-settings"
+    closed.mkdir(parents=True, mode=0o700)
+    (open_folder / "notes.txt").touch(mode=0o600)
+    preflight = preflight_as_nobody(open_folder, Path(sys.executable))
+    preflight._unreadable([str(closed / "overrides.json")])
+    preflight._unreadable([str(open_folder / "notes.txt")])
+    assert preflight.problems == [
+        f"Students cannot read {closed / 'overrides.json'}: chmod -R o+rX {closed}.",
+        f"Students cannot read {open_folder / 'notes.txt'}: chmod -R o+rX {open_folder / 'notes.txt'}.",
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs programs as the account nobody: needs root")
+def test_a_python_students_cannot_run_gets_a_fix_even_with_no_other_python(open_folder, monkeypatch):
+    private = open_folder / "private"
+    private.mkdir(mode=0o700)
+    python = Path(stand_in_python(private / "python3.11", 0))
+    usable = stand_in_python(open_folder / "python3.11", 0)
+    monkeypatch.setattr(hub_check, "python_candidates", lambda: [str(python), usable])
+    preflight = preflight_as_nobody(open_folder, python)
+    assert preflight._interpreter_problem("").endswith(f"make PYTHON={usable} hub-install.")
+    monkeypatch.setattr(hub_check, "python_candidates", lambda: [str(python)])
+    alone = preflight._interpreter_problem("")
+    assert f"{private} is closed to them" in alone
+    assert "no Python 3.11 here runs for a student" in alone and "apt-get install python3.11-venv" in alone
