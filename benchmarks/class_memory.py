@@ -60,9 +60,13 @@ def notebook_names(numbers: list[str]) -> list[str]:
 
 
 def kernels(student: psutil.Process) -> list[psutil.Process]:
-    """The Jupyter kernels a student's run_series.py has started and not yet ended."""
+    """The Jupyter kernels a student's run_series.py has started and not yet ended.
+
+    Only its own children: a process a kernel forks carries the kernel's command line
+    until it starts another program, and is not a kernel.
+    """
     try:
-        children = student.children(recursive=True)
+        children = student.children()
     except psutil.NoSuchProcess:
         return []
     found = []
