@@ -59,7 +59,7 @@ def test_the_class_benchmark_refuses_a_folder_without_the_modes_runs(tmp_path, m
 
 MEMORY_PROBE = (
     "import os; from helpers.memory import return_freed_memory as r; "
-    "print(r(), os.environ['TF_ONEDNN_USE_SYSTEM_ALLOCATOR'])"
+    "print(r(), os.environ.get('TF_ONEDNN_USE_SYSTEM_ALLOCATOR', '-'))"
 )
 
 
@@ -67,7 +67,7 @@ def run_probe(**env: str) -> str:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "MALLOC_MMAP_THRESHOLD_")
+        if k not in ("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "MALLOC_MMAP_THRESHOLD_", "MNIST_SERIES_MODE")
     }
     result = subprocess.run(
         [sys.executable, "-c", MEMORY_PROBE], env={**clean, **env}, capture_output=True, text=True, check=True
@@ -76,12 +76,19 @@ def run_probe(**env: str) -> str:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_glibc_takes_the_fixed_mmap_threshold_and_tensorflow_the_system_allocator():
-    assert run_probe() == "True 1"
+def test_glibc_takes_the_fixed_mmap_threshold_and_quick_mode_the_system_allocator():
+    assert run_probe(MNIST_SERIES_MODE="quick") == "True 1"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.parametrize("mode", ["full", "smoke", ""])
+def test_full_and_smoke_mode_keep_tensorflows_faster_pool(mode):
+    assert run_probe(MNIST_SERIES_MODE=mode) == "True -"
 
 
 def test_what_the_user_exported_is_kept():
-    assert run_probe(TF_ONEDNN_USE_SYSTEM_ALLOCATOR="0", MALLOC_MMAP_THRESHOLD_="65536") == "False 0"
+    exported = {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0", "MALLOC_MMAP_THRESHOLD_": "65536"}
+    assert run_probe(MNIST_SERIES_MODE="quick", **exported) == "False 0"
 
 
 def test_the_pipeline_reads_the_arrays_batch_by_batch_and_holds_no_copy():
