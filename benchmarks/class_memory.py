@@ -38,7 +38,16 @@ import time
 from pathlib import Path
 
 import psutil
-from reporting import add_json_option, cpu_name, heading, markdown_table, new_parser, save_final, utc_now
+from reporting import (
+    add_json_option,
+    add_precision_option,
+    cpu_name,
+    heading,
+    markdown_table,
+    new_parser,
+    save_final,
+    utc_now,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
@@ -240,11 +249,7 @@ def main() -> int:
     parser.add_argument("--class-runs", type=Path, required=True, help="the teacher's runs (make class-runs)")
     parser.add_argument("--students", type=int, default=3)
     parser.add_argument("--notebooks", nargs="+", default=["05", "06", "07", "08"], metavar="NN")
-    parser.add_argument(
-        "--precision",
-        default=os.environ.get("MNIST_PRECISION", "auto"),
-        help="what MNIST_PRECISION was for the run (recorded with it)",
-    )
+    add_precision_option(parser)
     add_json_option(parser, "write the report here as JSON")
     args = parser.parse_args()
     if args.students < 1:

@@ -20,7 +20,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reporting import add_json_option, cpu_name, heading, markdown_table, new_parser, save_final, utc_now
+from reporting import (
+    add_json_option,
+    add_precision_option,
+    cpu_name,
+    heading,
+    markdown_table,
+    new_parser,
+    save_final,
+    utc_now,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOAL_MB = {"quick": 1024, "full": 2048, "smoke": 1024}
@@ -48,11 +57,7 @@ def main() -> int:
     source.add_argument(
         "--from", dest="from_report", type=Path, help="a report of scripts/run_series.py --json"
     )
-    parser.add_argument(
-        "--precision",
-        default=os.environ.get("MNIST_PRECISION", "auto"),
-        help="what MNIST_PRECISION was for the run (recorded with it)",
-    )
+    add_precision_option(parser)
     add_json_option(parser, "write the report here as JSON")
     args = parser.parse_args()
     series = json.loads(args.from_report.read_text()) if args.from_report else run_series(args.mode)

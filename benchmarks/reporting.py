@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import time
@@ -48,6 +49,15 @@ def add_epochs_option(parser: argparse.ArgumentParser) -> None:
 def add_json_option(parser: argparse.ArgumentParser, help: str) -> None:
     """--json: the file the report is written to, as well as being printed."""
     parser.add_argument("--json", type=Path, help=help)
+
+
+def add_precision_option(parser: argparse.ArgumentParser) -> None:
+    """--precision: what MNIST_PRECISION was for a run measured elsewhere, recorded with its report."""
+    parser.add_argument(
+        "--precision",
+        default=os.environ.get("MNIST_PRECISION", "auto"),
+        help="what MNIST_PRECISION was for the run (recorded with it)",
+    )
 
 
 def refuse_epochs_below_one(parser: argparse.ArgumentParser, epochs: int | None) -> None:
