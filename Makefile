@@ -13,7 +13,7 @@ MNIST_NPZ ?= $(SHARED_MNIST)
 export MNIST_NPZ
 endif
 
-.PHONY: install lock series notebooks book class-runs student-copies hub-install hub-check test-deploy lab lab-quick test test-fast benchmark seed-spread clean
+.PHONY: install lock series notebooks book class-runs student-copies hub-install hub-check test-deploy lab lab-quick test test-notebooks test-units test-fast benchmark seed-spread clean
 
 install: $(VENV)/.installed
 
@@ -87,19 +87,28 @@ lab: install
 lab-quick: install
 	MNIST_SERIES_MODE=quick $(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
-## The whole test suite: lint; every notebook in order at smoke size under nbval's plugin (no cell may
-## fail, and each cell tagged nbval-check-output must print what the committed notebook stores), its
-## runs saved in build/test-runs/, not artifacts/; then the unit tests of helpers/ and benchmarks/, one
-## quick-mode training as a class runs it, the book, and the classroom walkthrough (tests/browser): every
-## notebook opened in JupyterLab in a real browser, 07 run there on the runs nbval saved.
+## The whole test suite: lint, then two halves at once, one per core (make's output comes per half,
+## when it ends):
+## * test-notebooks: every notebook in order at smoke size under nbval's plugin (no cell may fail, and
+##   each cell tagged nbval-check-output must print what the committed notebook stores), its runs saved
+##   in build/test-runs/, not artifacts/; then the classroom walkthrough (tests/browser) on those runs:
+##   every notebook opened in JupyterLab in a real browser, 07 run there;
+## * test-units: every other test of helpers/, benchmarks/ and scripts/, one quick-mode training as a
+##   class runs it, and the book.
 TEST_RUNS := $(CURDIR)/build/test-runs
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check notebooks
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-notebooks test-units
+
+test-notebooks: install
 	rm -rf $(TEST_RUNS)
 	env -u MNIST_CLASS_RUNS MNIST_SERIES_MODE=smoke MNIST_ARTIFACTS=$(TEST_RUNS) \
 		$(BIN)/python -m pytest --nbval-lax notebooks
-	WALKTHROUGH_RUNS=$(TEST_RUNS) $(BIN)/python -m pytest tests -m "not deploy and not host"
+	WALKTHROUGH_RUNS=$(TEST_RUNS) $(BIN)/python -m pytest tests/browser -m "not deploy and not host"
+
+test-units: install
+	$(BIN)/python -m pytest tests --ignore=tests/browser -m "not deploy and not host"
 
 ## JupyterHub for a class (deploy/jupyterhub): the hub and nbgitpuller into .venv, from the hub's lock
 ## (the series' pins and the hub's, with hashes), the proxy with npm.

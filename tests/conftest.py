@@ -5,7 +5,8 @@ at the session's start and runs in the background: JupyterLab's kernels run
 while the unit tests do, and between two tests the walkthrough saves the
 notebooks that finished and starts those whose saved runs now exist. The
 browser tests run last. WALKTHROUGH_RUNS names a folder of smoke-mode runs for
-it (make test passes the runs its nbval step saved), so that it trains none.
+it (make test-notebooks passes the runs its nbval step saved), so that it trains
+none; make test runs the browser tests there, the others in a second process.
 """
 
 from __future__ import annotations
