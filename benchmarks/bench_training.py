@@ -55,12 +55,11 @@ COLUMNS = (
 def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> dict:
     """Train one recipe one way in this process and return its measurements."""
     import recipe_training
-    from lesson_networks import build
+    from lesson_networks import build, lesson_recipe
 
     import helpers
-    from helpers.recipes import RECIPES
 
-    recipe = RECIPES[recipe_name]
+    recipe = lesson_recipe(recipe_name)
     epochs = epochs or (1 if short else recipe.epochs)
     train, test = mnist_splits(short)
 
@@ -73,7 +72,7 @@ def train_once(recipe_name: str, way: str, epochs: int | None, short: bool) -> d
         epoch_seconds, test_loss, test_accuracy = run.epoch_seconds, run.test_loss, run.test_accuracy
     else:
         timer = helpers.EpochTimer()
-        validation = (test.images, test.targets) if recipe is helpers.SEQUENTIAL else None
+        validation = (test.images, test.targets) if recipe.name == "sequential" else None
         model.fit(
             train.images,
             train.targets,

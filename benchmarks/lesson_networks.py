@@ -12,14 +12,17 @@ so a saved 08 run loads in any process that has called lesson("beyond").
     model = build("sequential", "mixed_bfloat16")
     compact = build("beyond", widths=(12, 24, 24, 36, 48), strength=0)
 
-08's training recipe is read from its page the same way: page_recipe() gives
-the constants and functions of its cells tagged "recipe" (the batch size,
-epochs, peak learning rate and weight decay, SHIFTS, predict_with_shifts).
+The training recipes are read from the pages the same way: page_recipe() gives
+the constants and functions of a notebook's cells tagged "recipe" (03's and
+04's batch size, epochs and learning rate; 08's batch size, epochs, peak
+learning rate and weight decay, SHIFTS, predict_with_shifts), and
+lesson_recipe() the recipe 03 or 04 trains, for the benchmarks.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import math
 from pathlib import Path
@@ -32,6 +35,8 @@ import helpers  # before Keras, which the functions import: helpers imports Tens
 
 if TYPE_CHECKING:
     import keras
+
+    from helpers.recipes import Recipe
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = {
@@ -130,3 +135,23 @@ def build(name: str, policy: str = "float32", **settings: Any) -> keras.Model:
         return lesson(name)["build_network"](**settings)
     finally:
         keras.mixed_precision.set_dtype_policy(previous)
+
+
+def lesson_recipe(name: str) -> Recipe:
+    """The recipe notebook 03 or 04 trains: its page's batch size, epochs and learning rate.
+
+    The published accuracy is the write-up's (helpers.recipes); the checks cells
+    hold the page's settings to the write-up's.
+    """
+    from helpers.recipes import FUNCTIONAL, SEQUENTIAL
+
+    written = {recipe.name: recipe for recipe in (SEQUENTIAL, FUNCTIONAL)}
+    if name not in written:
+        raise ValueError(f"no recipe is called {name!r}; choose from {sorted(written)}.")
+    page = page_recipe(name)
+    return dataclasses.replace(
+        written[name],
+        epochs=page["EPOCHS"],
+        batch_size=page["BATCH_SIZE"],
+        learning_rate=page["LEARNING_RATE"],
+    )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from helpers.preprocess import PreparedSplit
 
-RECIPE_NAMES = ("sequential", "functional")  # helpers.recipes.RECIPES, named before TensorFlow loads
+RECIPE_NAMES = ("sequential", "functional")  # lesson_recipe's names, known before TensorFlow loads
 # A --short run of the recipes: 1 epoch on the first images of each set, enough to check a script.
 SHORT_TRAIN, SHORT_TEST = 1000, 500
 

@@ -63,12 +63,11 @@ def train_with_seed(
     """Train one recipe with one seed, exactly as notebooks 03 and 04 do, and measure it."""
     import keras
     import recipe_training
-    from lesson_networks import build
+    from lesson_networks import build, lesson_recipe
 
     import helpers
-    from helpers.recipes import RECIPES
 
-    recipe = RECIPES[recipe_name]
+    recipe = lesson_recipe(recipe_name)
     keras.backend.clear_session()
     helpers.seed_everything(seed)
     model = build(recipe_name, helpers.choose_precision().policy)
@@ -132,7 +131,7 @@ def main() -> int:
 
     train, test = mnist_splits(args.short)
     epochs = 1 if args.short else args.epochs
-    published = {name: recipe.published_accuracy for name, recipe in helpers.recipes.RECIPES.items()}
+    published = {r.name: r.published_accuracy for r in (helpers.SEQUENTIAL, helpers.FUNCTIONAL)}
 
     report = {"date": utc_now(), "short": args.short, "runs": []}
     for seed in args.seeds:

@@ -10,10 +10,11 @@ weight decay and test-time shifts are read from those cells (tagged "recipe").
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from lesson_networks import build, page_recipe
+from lesson_networks import build, lesson, page_recipe
 
 if TYPE_CHECKING:  # imported at run time, after helpers, which imports TensorFlow quietly
     import keras
@@ -26,8 +27,9 @@ PEAK_LEARNING_RATE, WEIGHT_DECAY = _PAGE["PEAK_LEARNING_RATE"], _PAGE["WEIGHT_DE
 SHIFTS = tuple(_PAGE["SHIFTS"])
 # The probabilities averaged over each image and its SHIFTS copies: predict_with_shifts(model, images).
 predict_with_shifts = _PAGE["predict_with_shifts"]
-# The convolutions' widths: two at 26 and 24 pixels, pooling, two at 10 and 8, pooling, one at 2.
-WIDTHS = (16, 32, 32, 48, 64)
+# The final network's widths, the default of 08's build_network: two convolutions at 26 and 24 pixels,
+# pooling, two at 10 and 8, pooling, one at 2.
+WIDTHS = inspect.signature(lesson("beyond")["build_network"]).parameters["widths"].default
 # The peak learning rate is reached after a quarter of the run, then falls along a cosine to 0, as in
 # 08's schedule cell (tests/test_beyond.py runs that cell and compares).
 WARMUP_FRACTION = 0.25

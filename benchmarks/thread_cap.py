@@ -167,13 +167,12 @@ def measure_once(recipe_name: str, images: int, test_images: int, epochs: int, s
     """Train one recipe in this process, which runs inside the cgroup, and return its measurements."""
     import recipe_training
     import tensorflow as tf
-    from lesson_networks import build
+    from lesson_networks import build, lesson_recipe
 
     import helpers
     from helpers import threads
-    from helpers.recipes import RECIPES
 
-    recipe = RECIPES[recipe_name]
+    recipe = lesson_recipe(recipe_name)
     train, test = mnist_splits(short)
     train, test = train.head(images), test.head(test_images)
     helpers.seed_everything()

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -309,6 +310,17 @@ def _check_image_format(name: str, record: dict[str, Any], from_class: bool) -> 
     )
 
 
+def locked_versions() -> dict[str, str]:
+    """The TensorFlow and Keras versions requirements.lock pins ({} where the project has no lock)."""
+    try:
+        lock = (settings.PROJECT_ROOT / "requirements.lock").read_text()
+    except OSError:  # helpers installed on their own, as in Colab
+        return {}
+    names = {"keras": "Keras", "tensorflow": "TensorFlow", "tensorflow-cpu": "TensorFlow"}
+    pins = re.findall(r"^(keras|tensorflow|tensorflow-cpu)==([^\s;]+)", lock, flags=re.MULTILINE)
+    return {names[name]: version for name, version in pins}
+
+
 def _check_versions(name: str, record: dict[str, Any], from_class: bool, error: Exception) -> None:
     """Raise VersionMismatchError when Keras failed on a run that other versions saved, else return."""
     saved, here = record.get("versions"), versions()
@@ -318,14 +330,20 @@ def _check_versions(name: str, record: dict[str, Any], from_class: bool, error: 
         return
     whose = "class's" if from_class else "saved"
     teacher = f"{settings.describe_class_runs_setting()}. " if from_class else ""
-    pins = " ".join(f"{what.lower()}=={saved.get(what)}" for what in changed if what != "Python")
-    elsewhere = f"`pip install {pins}`" if pins else f"a Python {saved.get('Python')} kernel"
+    packages = [what for what in changed if what != "Python"]
+    locked = locked_versions()
+    if packages and all(locked.get(what) == saved.get(what) for what in packages):
+        fix = "Run `make install` (it installs requirements.lock: the versions that saved it)"
+    elif packages:
+        pins = " ".join(f"{what.lower()}=={saved.get(what)}" for what in packages)
+        fix = f"Install the versions that saved it (`pip install {pins}`)"
+    else:
+        fix = f"Switch to a Python {saved.get('Python')} kernel"
     raise VersionMismatchError(
         f"The {whose} '{name}' run cannot be loaded by Keras here "
         f"({type(error).__name__}: {error}).\nIt was saved with "
         f"{', '.join(f'{what} {saved.get(what)}' for what in changed)}; this kernel runs "
-        f"{', '.join(f'{what} {here[what]}' for what in changed)}.\n{teacher}Install the versions that "
-        f"saved it (in this project `make install`, which installs requirements.lock; elsewhere {elsewhere}) "
+        f"{', '.join(f'{what} {here[what]}' for what in changed)}.\n{teacher}{fix} "
         f"and restart the kernel to load it; or replace it: {_run_notebooks([name], 'again')} to save it "
         "with the versions here."
     ) from error

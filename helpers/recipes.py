@@ -9,7 +9,11 @@ import keras
 
 @dataclass(frozen=True)
 class Recipe:
-    """One write-up's training settings, kept exactly as it gave them (its network: notebook 03 or 04)."""
+    """One write-up's training settings as it published them; notebook 03 or 04 trains by them.
+
+    The notebooks' checks cells hold their pages' settings to these, and saved
+    runs record them; the benchmarks train by the pages' own (lesson_recipe).
+    """
 
     name: str
     epochs: int
@@ -20,8 +24,6 @@ class Recipe:
 
 SEQUENTIAL = Recipe("sequential", epochs=20, batch_size=128, published_accuracy=0.9922)
 FUNCTIONAL = Recipe("functional", epochs=12, batch_size=500, published_accuracy=0.9906)
-# Each recipe by its name, for scripts that take recipe names on the command line.
-RECIPES = {recipe.name: recipe for recipe in (SEQUENTIAL, FUNCTIONAL)}
 
 
 def compile_with_adadelta(model: keras.Model, learning_rate: float = 1.0) -> keras.Model:

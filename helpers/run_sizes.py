@@ -31,8 +31,6 @@ SIZES = {
     "quick": RunSize(10_000, 3, 1_000, 2, 2_000),
     "smoke": RunSize(6_000, 2, 500, 1, 1_000),
 }
-QUICK_TRAIN_IMAGES = SIZES["quick"].train_images
-QUICK_EPOCHS = SIZES["quick"].epochs
 
 
 class ExerciseSize(NamedTuple):

@@ -307,9 +307,28 @@ def test_a_run_another_keras_saved_says_which_versions_and_what_to_do(saved, cle
     assert lines[1] == f"It was saved with Keras 3.99.0; this kernel runs Keras {keras.__version__}."
     if whose == "class's":
         assert lines[2].startswith(f"MNIST_CLASS_RUNS is set to {str(class_root)!r}. Install the versions")
-    assert "(in this project `make install`, which installs requirements.lock; elsewhere `pip install "
-    assert "keras==3.99.0`) and restart the kernel" in lines[2]
+    fix = "Install the versions that saved it (`pip install keras==3.99.0`) and restart the kernel to load it"
+    assert fix in lines[2]
     assert lines[2].endswith(f"{FIX.removesuffix(' to save it.')} to save it with the versions here.")
+
+
+@pytest.mark.parametrize(
+    ("kernel", "fix"),
+    [
+        ({"Keras": "3.0.0"}, "Run `make install` (it installs requirements.lock: the versions that saved"),
+        ({"Python": "3.99.0"}, "Switch to a Python {Python} kernel"),
+    ],
+)
+def test_the_fix_for_another_version_fits_what_differs(saved, monkeypatch, kernel, fix):
+    """Saved with the lock's versions: make install restores them; only Python differs: another kernel."""
+    here = json.loads(record_path().read_text())["versions"]
+    assert {what: here[what] for what in ("TensorFlow", "Keras")} == artifacts.locked_versions()
+    save_as_another_keras(here)
+    monkeypatch.setattr(artifacts, "versions", lambda: {**here, **kernel})
+    with pytest.raises(artifacts.VersionMismatchError) as error:
+        artifacts.load_model(saved)
+    assert fix.format(**here) in str(error.value).splitlines()[2]
+    assert "and restart the kernel to load it" in str(error.value).splitlines()[2]
 
 
 @pytest.mark.parametrize("versions", ["the same", "none recorded"])

@@ -50,7 +50,6 @@ def test_a_new_pad_is_empty_and_says_what_to_do(networks):
     assert pad.state == "empty" and pad.message == drawing_pad.EMPTY_PAD
     assert pad.probabilities == {} and pad.seen == [] and pad.top_digits == {} and pad.image is None
     assert pad.networks == ["Sequential", "functional"]
-    assert pad.size == handwriting.PAD_SIZE and pad.pen_width == handwriting.PEN_WIDTH
 
 
 def test_a_stroke_publishes_each_networks_probabilities_and_the_digit_they_saw(networks):

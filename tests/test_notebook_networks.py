@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 
 import keras
+import lesson_networks
 import nbformat
 import numpy as np
 import pytest
-from lesson_networks import LESSONS, build, lesson
+from lesson_networks import LESSONS, build, lesson, lesson_recipe
 from support import run_fresh_python
 
 from helpers import artifacts
@@ -69,6 +70,29 @@ def test_an_unknown_network_an_untagged_cell_or_a_missing_name_is_named(monkeypa
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "untagged.ipynb")
     with pytest.raises(RuntimeError, match="'helpers' is not defined.*only input_shape, keras, layers"):
         lesson("untagged")
+
+
+def test_the_benchmarks_train_by_the_pages_recipe_cell(monkeypatch, tmp_path):
+    """lesson_recipe reads 03's and 04's cells tagged "recipe": an edit there changes what is trained."""
+    recipes = [lesson_recipe(name) for name in ("sequential", "functional")]
+    assert [(recipe.name, recipe.epochs, recipe.batch_size) for recipe in recipes] == [
+        ("sequential", 20, 128),
+        ("functional", 12, 500),
+    ]
+    cell = nbformat.v4.new_code_cell("BATCH_SIZE = 64\nEPOCHS = 3\nLEARNING_RATE = 0.5\nepochs = f(EPOCHS)")
+    cell.metadata["tags"] = ["recipe"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "edited.ipynb")
+    monkeypatch.setattr("lesson_networks.NOTEBOOKS", tmp_path)
+    monkeypatch.setitem(LESSONS, "sequential", "edited.ipynb")
+    lesson_networks.page_recipe.cache_clear()
+    try:
+        edited = lesson_recipe("sequential")
+    finally:
+        lesson_networks.page_recipe.cache_clear()
+    assert (edited.epochs, edited.batch_size, edited.learning_rate) == (3, 64, 0.5)
+    assert edited.published_accuracy == 0.9922  # the write-up's, from helpers.recipes
+    with pytest.raises(ValueError, match="choose from"):
+        lesson_recipe("beyond")
 
 
 # The fresh process: it imports helpers, loads each saved run with helpers.load_model, and predicts.

@@ -37,10 +37,10 @@ def test_quick_mode_takes_a_seeded_subset(clean_settings, real_arrays):
     split = prepare(real_arrays["x_train"], real_arrays["y_train"])
     first = run_sizes.training_split_for_mode(split)
     again = run_sizes.training_split_for_mode(split)
-    assert len(first.images) == run_sizes.QUICK_TRAIN_IMAGES
+    assert len(first.images) == 10_000
     np.testing.assert_array_equal(first.labels, again.labels)
     assert set(np.unique(first.labels)) == set(range(10))
-    assert run_sizes.epochs_for_mode(20) == run_sizes.QUICK_EPOCHS
+    assert run_sizes.epochs_for_mode(20) == 3
     assert run_sizes.epochs_for_mode(1) == 1  # never more than asked for
     with pytest.raises(ValueError, match="at least 1"):
         run_sizes.epochs_for_mode(0)
