@@ -160,8 +160,8 @@ def test_beyond_sweep_table_puts_each_setting_beside_the_final_networks_own(monk
         (["--keep"], "--keep adds to the study in --json PATH"),
     ],
 )
-def test_beyond_study_refuses_bad_arguments(arguments, message):
-    done = run_beyond(*arguments)
+def test_beyond_study_refuses_bad_arguments(arguments, message, run_script):
+    done = run_script(BEYOND, *arguments)  # refused before any run starts: no child process needed
     assert done.returncode == 2 and message in done.stderr
 
 
