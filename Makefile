@@ -40,13 +40,12 @@ $(BIN)/uv:
 ## several, UPGRADE=all every one). Then the hub's lock: requirements.txt and the hub's requirements.txt,
 ## held to requirements.lock's pins (less its unnamed `-e .`, which uv refuses as a constraint).
 UPGRADE_FLAGS = $(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE)))
+COMPILE_LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11.2 --generate-hashes \
+	--custom-compile-command "make lock" $(UPGRADE_FLAGS)
 lock: | $(BIN)/uv
-	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.2 --generate-hashes \
-		--custom-compile-command "make lock" $(UPGRADE_FLAGS) \
-		--output-file requirements.lock requirements.txt
+	$(COMPILE_LOCK) --output-file requirements.lock requirements.txt
 	grep -v '^-e ' requirements.lock > $(VENV)/series-pins.txt
-	$(BIN)/uv pip compile --quiet --universal --python-version 3.11.2 --generate-hashes \
-		--custom-compile-command "make lock" $(UPGRADE_FLAGS) --constraint $(VENV)/series-pins.txt \
+	$(COMPILE_LOCK) --constraint $(VENV)/series-pins.txt \
 		--output-file $(HUB_LOCK) requirements.txt deploy/jupyterhub/requirements.txt
 
 ## The series' main job: run every notebook in order, full mode; copies go to build/executed/.
@@ -96,6 +95,8 @@ lab-quick: install
 ## * test-units: every other test of helpers/, benchmarks/ and scripts/, one quick-mode training as a
 ##   class runs it, and the book.
 TEST_RUNS := $(CURDIR)/build/test-runs
+# make test-deploy and `pytest -m host` run the tests marked deploy and host; both halves leave them out.
+NOT_DEPLOY_OR_HOST := not deploy and not host
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check notebooks
@@ -105,10 +106,10 @@ test-notebooks: install
 	rm -rf $(TEST_RUNS)
 	env -u MNIST_CLASS_RUNS MNIST_SERIES_MODE=smoke MNIST_ARTIFACTS=$(TEST_RUNS) \
 		$(BIN)/python -m pytest --nbval-lax notebooks
-	WALKTHROUGH_RUNS=$(TEST_RUNS) $(BIN)/python -m pytest tests/browser -m "not deploy and not host"
+	WALKTHROUGH_RUNS=$(TEST_RUNS) $(BIN)/python -m pytest tests/browser -m "$(NOT_DEPLOY_OR_HOST)"
 
 test-units: install
-	$(BIN)/python -m pytest tests --ignore=tests/browser -m "not deploy and not host"
+	$(BIN)/python -m pytest tests --ignore=tests/browser -m "$(NOT_DEPLOY_OR_HOST)"
 
 ## JupyterHub for a class (deploy/jupyterhub): the hub and nbgitpuller into .venv, from the hub's lock
 ## (the series' pins and the hub's, with hashes), the proxy with npm.
